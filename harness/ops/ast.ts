@@ -114,14 +114,55 @@ export interface ForkOp extends Base { readonly kind: 'fork'; readonly child: st
 /** Ends child process `child` (its fds close, its mappings go). */
 export interface ExitOp extends Base { readonly kind: 'exit'; readonly child: string }
 
-/** One op of a script. */
-export type Op =
+/** MemoryFile(name, length) into handle `f` (Java layer, fixture APK). */
+export interface MfCreateOp extends Base { readonly kind: 'mf_create'; readonly f: string; readonly name: string; readonly length: number }
+/** MemoryFile.allowPurging(b): `ret` is the previous value (0/1). */
+export interface MfAllowPurgingOp extends Base { readonly kind: 'mf_allow_purging'; readonly f: string; readonly allow: boolean }
+/** MemoryFile.isPurgingAllowed(): `ret` 0/1. */
+export interface MfIsPurgingAllowedOp extends Base { readonly kind: 'mf_is_purging_allowed'; readonly f: string }
+/** MemoryFile.writeBytes(buffer[buflen] filled with byte, src, dest, count). */
+export interface MfWriteOp extends Base {
+  readonly kind: 'mf_write'; readonly f: string; readonly buflen: number; readonly src: number; readonly dest: number; readonly count: number; readonly byte: number;
+}
+/** MemoryFile.readBytes(buffer[buflen], src, dest, count): `ret` count, `rle` of buffer[dest, dest+count). */
+export interface MfReadOp extends Base {
+  readonly kind: 'mf_read'; readonly f: string; readonly buflen: number; readonly src: number; readonly dest: number; readonly count: number;
+}
+/** MemoryFile.length() / close(). */
+export interface MfSimpleOp extends Base { readonly kind: 'mf_length' | 'mf_close'; readonly f: string }
+/** SharedMemory.create(name, size) into handle `s`. */
+export interface SmCreateOp extends Base { readonly kind: 'sm_create'; readonly s: string; readonly name: string; readonly size: number }
+/** SharedMemory.getSize() / close(). */
+export interface SmSimpleOp extends Base { readonly kind: 'sm_get_size' | 'sm_close'; readonly s: string }
+/** SharedMemory.setProtect(prot): `ret` 1 (true) or 0 (false). */
+export interface SmSetProtectOp extends Base { readonly kind: 'sm_set_protect'; readonly s: string; readonly prot: number }
+/** SharedMemory.map(prot, offset, length) into buffer handle `b`. */
+export interface SmMapOp extends Base { readonly kind: 'sm_map'; readonly b: string; readonly s: string; readonly prot: number; readonly offset: number; readonly length: number }
+/** SharedMemory.mapReadWrite() / mapReadOnly() into buffer handle `b`. */
+export interface SmMapWholeOp extends Base { readonly kind: 'sm_map_rw' | 'sm_map_ro'; readonly b: string; readonly s: string }
+/** SharedMemory.unmap(buffer). */
+export interface SmUnmapOp extends Base { readonly kind: 'sm_unmap'; readonly b: string }
+/** ByteBuffer absolute puts of `byte` over [offset, offset+len). */
+export interface BufPutOp extends Base { readonly kind: 'buf_put'; readonly b: string; readonly offset: number; readonly len: number; readonly byte: number }
+/** ByteBuffer absolute gets over [offset, offset+len): `rle`. */
+export interface BufGetOp extends Base { readonly kind: 'buf_get'; readonly b: string; readonly offset: number; readonly len: number }
+
+/** Ops of the Java layer (MemoryFile, SharedMemory), run by the fixture APK. */
+export type JavaOp =
+  | MfCreateOp | MfAllowPurgingOp | MfIsPurgingAllowedOp | MfWriteOp | MfReadOp | MfSimpleOp
+  | SmCreateOp | SmSimpleOp | SmSetProtectOp | SmMapOp | SmMapWholeOp | SmUnmapOp | BufPutOp | BufGetOp;
+
+/** Ops the native probe runs against the kernel. */
+export type KernelOp =
   | OpenOp | CloseOp | DupOp
   | SetNameOp | GetNameOp | SetSizeOp | GetSizeOp | SetProtOp | GetProtOp
   | PinOp | NullArgOp | PurgeAllOp | FileIdOp | IoctlOp
   | MmapOp | MunmapOp | MprotectOp | FillOp | CheckOp | MincoreOp
   | ReadOp | WriteOp | LseekOp | FstatOp | TruncateOp | AddSealsOp | GetSealsOp | PersonalityOp
   | DropCachesOp | PressureOp | ForkOp | ExitOp;
+
+/** One op of a script. */
+export type Op = KernelOp | JavaOp;
 
 /** The discriminant of {@link Op}. */
 export type OpKind = Op['kind'];

@@ -15,6 +15,7 @@ interface Token {
 const PROC_RE = /^p(0|[1-9][0-9]{0,3})$/;
 const REGION_RE = /^r(0|[1-9][0-9]{0,5})$/;
 const MAPPING_RE = /^m(0|[1-9][0-9]{0,5})$/;
+const JAVA_HANDLE_RE = { memoryfile: /^f(0|[1-9][0-9]{0,5})$/, sharedmemory: /^s(0|[1-9][0-9]{0,5})$/, buffer: /^b(0|[1-9][0-9]{0,5})$/ } as const;
 const NUMBER_RE = /^-?(0x[0-9a-fA-F]+|0|[1-9][0-9]*)$/;
 
 /** Splits one line into tokens; `#` outside a string starts a comment. */
@@ -147,6 +148,19 @@ function readArg(spec: ArgSpec, tok: Token, line: number): unknown {
       return Number(pick(tok, line, ['1', '2', '3'], 'a drop_caches value'));
     case 'personality':
       return pick(tok, line, ['default', 'read_implies_exec'], 'a personality');
+    case 'int':
+      return Number(parseBounded(tok, line, -(1n << 31n), (1n << 31n) - 1n, 'a Java int'));
+    case 'bool':
+      return pick(tok, line, ['true', 'false'], 'a boolean') === 'true';
+    case 'memoryfile':
+    case 'new-memoryfile':
+      return handle(tok, line, JAVA_HANDLE_RE.memoryfile, 'a MemoryFile handle like f0');
+    case 'sharedmemory':
+    case 'new-sharedmemory':
+      return handle(tok, line, JAVA_HANDLE_RE.sharedmemory, 'a SharedMemory handle like s0');
+    case 'buffer':
+    case 'new-buffer':
+      return handle(tok, line, JAVA_HANDLE_RE.buffer, 'a ByteBuffer handle like b0');
   }
 }
 
@@ -186,11 +200,20 @@ function parseLine(text: string, line: number): Op | undefined {
   return op as unknown as Op;
 }
 
+/** Handle-using argument types: what the handle is and which op defines it. */
+const HANDLE_USE = {
+  region: ['region', 'open or dup'],
+  mapping: ['mapping', 'mmap'],
+  memoryfile: ['MemoryFile', 'mf_create'],
+  sharedmemory: ['SharedMemory', 'sm_create'],
+  buffer: ['buffer', 'sm_map'],
+} as const;
+
 /** Cross-line checks: handles defined before use, processes forked before use. */
 function checkHandles(ops: readonly Op[]): ScriptError[] {
   const errors: ScriptError[] = [];
-  const live = new Map<string, { regions: Set<string>; mappings: Set<string> }>();
-  live.set(MAIN_PROC, { regions: new Set(), mappings: new Set() });
+  const live = new Map<string, Set<string>>();
+  live.set(MAIN_PROC, new Set());
   const ever = new Set<string>([MAIN_PROC]);
   for (const op of ops) {
     const p = live.get(op.proc);
@@ -202,17 +225,16 @@ function checkHandles(ops: readonly Op[]): ScriptError[] {
     const specs: readonly ArgSpec[] = SIGNATURES[op.kind];
     for (const spec of specs) {
       const v = (op as unknown as Record<string, unknown>)[spec.field] as string;
-      if (spec.type === 'region' && !p.regions.has(v)) errors.push(new ScriptError(op.line, 1, `region ${v} is not defined in ${op.proc} (open or dup it first)`));
-      if (spec.type === 'mapping' && !p.mappings.has(v)) errors.push(new ScriptError(op.line, 1, `mapping ${v} is not defined in ${op.proc} (mmap it first)`));
-      if (spec.type === 'new-region') p.regions.add(v);
-      if (spec.type === 'new-mapping') p.mappings.add(v);
+      const what = HANDLE_USE[spec.type as keyof typeof HANDLE_USE];
+      if (what !== undefined && !p.has(v)) errors.push(new ScriptError(op.line, 1, `${what[0]} ${v} is not defined in ${op.proc} (${what[1]} it first)`));
+      if (spec.type.startsWith('new-') && spec.type !== 'new-proc') p.add(v);
     }
     if (op.kind === 'fork' || op.kind === 'exit') {
       if (op.proc !== MAIN_PROC) { errors.push(new ScriptError(op.line, 1, `only ${MAIN_PROC} may ${op.kind}`)); continue; }
       if (op.child === MAIN_PROC) { errors.push(new ScriptError(op.line, 1, `${MAIN_PROC} is the main process`)); continue; }
       if (op.kind === 'fork') {
         if (live.has(op.child)) errors.push(new ScriptError(op.line, 1, `process ${op.child} is already running`));
-        live.set(op.child, { regions: new Set(p.regions), mappings: new Set(p.mappings) });
+        live.set(op.child, new Set(p));
         ever.add(op.child);
       } else if (!live.delete(op.child)) {
         errors.push(new ScriptError(op.line, 1, `process ${op.child} is not running`));

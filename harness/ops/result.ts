@@ -6,7 +6,7 @@
 /** A run of equal bytes: `[byte, count]`. */
 export type ByteRun = readonly [number, number];
 
-/** The outcome of one op. Exactly one of `ret`, `errno`, `signal`, `error` is present. */
+/** The outcome of one op. Exactly one of `ret`, `errno`, `signal`, `exception`, `error` is present. */
 export interface OpResult {
   /** Line number of the op in the script. */
   readonly i: number;
@@ -20,6 +20,8 @@ export interface OpResult {
   readonly errno?: string;
   /** Signal name when the op faulted, e.g. `SIGBUS`. */
   readonly signal?: string;
+  /** Java layer: the class of the exception thrown (`java.io.IOException`), with `message`. */
+  readonly exception?: string;
   /** A script or environment error (the op did not run): `parse`, `unsupported`, `state`, `skipped`. */
   readonly error?: string;
   /** Human-readable detail for `error`. */

@@ -22,7 +22,12 @@ export type ArgType =
   | 'whence' // set | cur | end | data | hole
   | 'open-mode' // rdwr | rdonly (optional, rdwr)
   | 'drop-mode' // 1 | 2 | 3 (optional, 2)
-  | 'personality'; // default | read_implies_exec
+  | 'personality' // default | read_implies_exec
+  | 'int' // a Java int: -2^31 .. 2^31-1
+  | 'bool' // true | false
+  | 'memoryfile' | 'new-memoryfile' // f0, f1, ...
+  | 'sharedmemory' | 'new-sharedmemory' // s0, ...
+  | 'buffer' | 'new-buffer'; // b0, ...
 
 /** One argument: the AST field it fills and its type. */
 export interface ArgSpec {
@@ -34,6 +39,9 @@ export interface ArgSpec {
 
 const r = { field: 'r', type: 'region' } as const satisfies ArgSpec;
 const m = { field: 'm', type: 'mapping' } as const satisfies ArgSpec;
+const f = { field: 'f', type: 'memoryfile' } as const satisfies ArgSpec;
+const s = { field: 's', type: 'sharedmemory' } as const satisfies ArgSpec;
+const b = { field: 'b', type: 'buffer' } as const satisfies ArgSpec;
 
 /** Argument lists, keyed by op kind. */
 export const SIGNATURES = {
@@ -83,10 +91,30 @@ export const SIGNATURES = {
   pressure: [{ field: 'mib', type: 'count' }, { field: 'seconds', type: 'count' }],
   fork: [{ field: 'child', type: 'new-proc' }],
   exit: [{ field: 'child', type: 'proc' }],
+  mf_create: [{ field: 'f', type: 'new-memoryfile' }, { field: 'name', type: 'string' }, { field: 'length', type: 'int' }],
+  mf_allow_purging: [f, { field: 'allow', type: 'bool' }],
+  mf_is_purging_allowed: [f],
+  mf_write: [f, { field: 'buflen', type: 'int' }, { field: 'src', type: 'int' }, { field: 'dest', type: 'int' }, { field: 'count', type: 'int' }, { field: 'byte', type: 'byte' }],
+  mf_read: [f, { field: 'buflen', type: 'int' }, { field: 'src', type: 'int' }, { field: 'dest', type: 'int' }, { field: 'count', type: 'int' }],
+  mf_length: [f],
+  mf_close: [f],
+  sm_create: [{ field: 's', type: 'new-sharedmemory' }, { field: 'name', type: 'string' }, { field: 'size', type: 'int' }],
+  sm_get_size: [s],
+  sm_close: [s],
+  sm_set_protect: [s, { field: 'prot', type: 'int' }],
+  sm_map: [{ field: 'b', type: 'new-buffer' }, s, { field: 'prot', type: 'int' }, { field: 'offset', type: 'int' }, { field: 'length', type: 'int' }],
+  sm_map_rw: [{ field: 'b', type: 'new-buffer' }, s],
+  sm_map_ro: [{ field: 'b', type: 'new-buffer' }, s],
+  sm_unmap: [b],
+  buf_put: [b, { field: 'offset', type: 'int' }, { field: 'len', type: 'int' }, { field: 'byte', type: 'byte' }],
+  buf_get: [b, { field: 'offset', type: 'int' }, { field: 'len', type: 'int' }],
 } as const satisfies Record<OpKind, readonly ArgSpec[]>;
 
 /** Every op kind, in the order of the table. */
 export const OP_KINDS = Object.keys(SIGNATURES) as OpKind[];
+
+/** Op kinds of the Java layer (run by the fixture APK, not the probe). */
+export const JAVA_KINDS: ReadonlySet<OpKind> = new Set(OP_KINDS.filter((k) => /^(mf|sm|buf)_/.test(k)));
 
 /** True when `word` names an op. */
 export function isOpKind(word: string): word is OpKind {

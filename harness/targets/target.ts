@@ -1,0 +1,88 @@
+/**
+ * Where op scripts run: this machine's kernel (`local`) or a device over adb (`adb:SERIAL`).
+ * Every target runs a whole script in one round trip and streams the results back.
+ */
+import type { OpResult } from '../ops/result.js';
+
+/** The probe's first line: what it found on the target. */
+export interface ProbeHello {
+  readonly probe: string;
+  /** `uname -r`. */
+  readonly kernel: string;
+  /** `uname -m`. */
+  readonly machine: string;
+  /** The ABI the probe was built for: arm64-v8a, armeabi-v7a, x86_64, x86, or host. */
+  readonly abi: string;
+  /** The probe's own word size (32 on a 64-bit kernel means compat ioctls). */
+  readonly bits: 32 | 64;
+  readonly backend: 'ashmem' | 'memfd';
+  /** The device node opened, on the ashmem backend. */
+  readonly node?: string;
+  readonly uid: number;
+  readonly page_size: number;
+  readonly features: readonly string[];
+}
+
+/** Facts about a target, for profile detection and reports. */
+export interface TargetFacts {
+  /** What the probe reported. */
+  readonly hello: ProbeHello;
+  /** Android only: SDK level, release, ABI list, SELinux mode, properties that matter. */
+  readonly android?: {
+    readonly sdk: number;
+    readonly release: string;
+    readonly abis: readonly string[];
+    readonly selinux: string;
+    readonly root: boolean;
+    readonly useMemfd: string;
+    readonly bootId: string;
+    readonly ashmemNodes: readonly string[];
+  };
+}
+
+/** How one script's execution ended. */
+export interface ExecOutcome {
+  readonly hello: ProbeHello;
+  /** Every result line, in order. */
+  readonly results: readonly OpResult[];
+  /** The probe's exit: code, or the signal that killed it. */
+  readonly exit: { readonly code: number | null; readonly signal: string | null };
+  /** What the probe wrote to stderr (diagnostics only). */
+  readonly stderr: string;
+}
+
+/** A place that runs op scripts. */
+export interface Target {
+  /** `local`, `local:arm64-v8a`, `adb:SERIAL`. */
+  readonly id: string;
+  /** Facts, gathered once (runs the probe's hello). */
+  facts(): Promise<TargetFacts>;
+  /**
+   * Runs one script in one round trip.
+   * @param script - the script text (the probe parses it itself)
+   * @param onResult - called with each result as it arrives, so callers can stream it to disk
+   */
+  exec(script: string, onResult?: (result: OpResult) => void): Promise<ExecOutcome>;
+  /** Cleans up (pushed files, forwarded ports, child processes). */
+  close(): Promise<void>;
+}
+
+/** A target failed in a way that is not a result: missing tool, vanished device, timeout. */
+export class TargetError extends Error {
+  override readonly name: string = 'TargetError';
+}
+
+/** The probe binary for an ABI is not built. */
+export class ProbeMissingError extends TargetError {
+  override readonly name = 'ProbeMissingError';
+}
+
+/** The device went away mid-run. */
+export class DeviceVanishedError extends TargetError {
+  override readonly name = 'DeviceVanishedError';
+}
+
+/** A call to the target did not answer within its bound. */
+export class TargetTimeoutError extends TargetError {
+  override readonly name = 'TargetTimeoutError';
+}
