@@ -147,10 +147,18 @@ export interface BufPutOp extends Base { readonly kind: 'buf_put'; readonly b: s
 /** ByteBuffer absolute gets over [offset, offset+len): `rle`. */
 export interface BufGetOp extends Base { readonly kind: 'buf_get'; readonly b: string; readonly offset: number; readonly len: number }
 
+/**
+ * The fixture APK waits (instrumentation door only) until the harness creates the trigger file
+ * `files/trigger-NAME` in the app's data (`run-as`), then deletes it: `ret` 1, or 0 on timeout.
+ * Lets a script hold its MemoryFile open while the harness purges from outside.
+ */
+export interface AppWaitOp extends Base { readonly kind: 'app_wait'; readonly name: string; readonly timeoutMs: number }
+
 /** Ops of the Java layer (MemoryFile, SharedMemory), run by the fixture APK. */
 export type JavaOp =
   | MfCreateOp | MfAllowPurgingOp | MfIsPurgingAllowedOp | MfWriteOp | MfReadOp | MfSimpleOp
-  | SmCreateOp | SmSimpleOp | SmSetProtectOp | SmMapOp | SmMapWholeOp | SmUnmapOp | BufPutOp | BufGetOp;
+  | SmCreateOp | SmSimpleOp | SmSetProtectOp | SmMapOp | SmMapWholeOp | SmUnmapOp | BufPutOp | BufGetOp
+  | AppWaitOp;
 
 /** Ops the native probe runs against the kernel. */
 export type KernelOp =

@@ -108,13 +108,14 @@ export const SIGNATURES = {
   sm_unmap: [b],
   buf_put: [b, { field: 'offset', type: 'int' }, { field: 'len', type: 'int' }, { field: 'byte', type: 'byte' }],
   buf_get: [b, { field: 'offset', type: 'int' }, { field: 'len', type: 'int' }],
+  app_wait: [{ field: 'name', type: 'string' }, { field: 'timeoutMs', type: 'int' }],
 } as const satisfies Record<OpKind, readonly ArgSpec[]>;
 
 /** Every op kind, in the order of the table. */
 export const OP_KINDS = Object.keys(SIGNATURES) as OpKind[];
 
 /** Op kinds of the Java layer (run by the fixture APK, not the probe). */
-export const JAVA_KINDS: ReadonlySet<OpKind> = new Set(OP_KINDS.filter((k) => /^(mf|sm|buf)_/.test(k)));
+export const JAVA_KINDS: ReadonlySet<OpKind> = new Set(OP_KINDS.filter((k) => /^(mf|sm|buf|app)_/.test(k)));
 
 /** True when `word` names an op. */
 export function isOpKind(word: string): word is OpKind {
