@@ -1,0 +1,131 @@
+/**
+ * Possible worlds: the set of model states that the spec admits after the ops so far. A
+ * deterministic op maps each world to one; a purge trigger forks each world once per
+ * admissible prefix (§5.3); observations (in the judge) keep only the worlds that explain them.
+ */
+import type { Op } from '../ops/ast.js';
+import type { OpResult } from '../ops/result.js';
+import { checkInvariants } from '../model/invariants.js';
+import { Kernel } from '../model/kernel.js';
+import type { Environment, Features } from '../model/profile.js';
+import { admissiblePurges } from '../model/shrinker.js';
+import { stateKey } from '../model/state-key.js';
+import { resultKey } from './match.js';
+
+/** How much the environment may do behind the script's back. */
+export interface WorldOptions {
+  /** Another party may hold the ashmem lock, so a trylock PURGE_ALL_CACHES may purge less (§3.7). */
+  readonly contended: boolean;
+  /** Background reclaim may purge an LRU prefix before any op (a busy device, design.md). */
+  readonly backgroundReclaim: boolean;
+  /** Give up (undecidable) beyond this many distinct worlds. */
+  readonly maxWorlds: number;
+  /** Check the §11 invariants after every op. */
+  readonly checkInvariants: boolean;
+  /** The script can tell a hole from a zero page (it uses SEEK_DATA/SEEK_HOLE). */
+  readonly distinguishHoles?: boolean;
+}
+
+/** World options for a particular script: holes matter only if it seeks data or holes. */
+export function forScript(opts: WorldOptions, ops: readonly Op[]): WorldOptions {
+  const distinguishHoles = ops.some((op) => op.kind === 'lseek' && (op.whence === 'data' || op.whence === 'hole'));
+  return { ...opts, distinguishHoles };
+}
+
+/** A quiet, exclusive machine (a fresh guest, this machine's kernel). */
+export const QUIET: WorldOptions = { contended: false, backgroundReclaim: false, maxWorlds: 4096, checkInvariants: false };
+
+/** Too many admissible worlds to decide: never reported as a divergence. */
+export class WorldLimitError extends Error {
+  override readonly name = 'WorldLimitError';
+}
+
+/** One world after an op, with the result it predicts. */
+export interface Branch {
+  readonly world: Kernel;
+  readonly result: OpResult;
+  /** The purge choice taken, for nondeterministic ops. */
+  readonly choice?: number;
+}
+
+/** The initial world set: one empty kernel. */
+export function initialWorlds(features: Features, env: Environment): Kernel[] {
+  return [new Kernel(features, env)];
+}
+
+/** Adds, for each world, the worlds where background reclaim purged an LRU prefix first. */
+function reclaimed(worlds: readonly Kernel[], zeroIsHole: boolean): Kernel[] {
+  const out: Kernel[] = [];
+  for (const w of worlds) {
+    out.push(w);
+    for (const k of admissiblePurges(w.features, w.lru.length)) {
+      if (k === 0) continue;
+      const c = w.clone();
+      c.purge(k);
+      out.push(c);
+    }
+  }
+  return collapse(out, zeroIsHole);
+}
+
+/** Removes worlds whose states are identical. */
+export function collapse(worlds: readonly Kernel[], zeroIsHole = false): Kernel[] {
+  if (worlds.length <= 1) return [...worlds];
+  const seen = new Set<string>();
+  const out: Kernel[] = [];
+  for (const w of worlds) {
+    const key = stateKey(w, zeroIsHole);
+    if (!seen.has(key)) {
+      seen.add(key);
+      out.push(w);
+    }
+  }
+  return out;
+}
+
+/**
+ * Runs one op in every world and returns every branch. The input worlds are consumed (the
+ * first branch of each world reuses it).
+ */
+export function step(worlds: readonly Kernel[], op: Op, opts: WorldOptions): Branch[] {
+  const zeroIsHole = opts.distinguishHoles !== true;
+  const start = opts.backgroundReclaim ? reclaimed(worlds, zeroIsHole) : worlds;
+  const branches: Branch[] = [];
+  const seen = new Set<string>();
+  for (const w of start) {
+    const choices = w.choices(op, opts.contended);
+    if (choices === undefined) {
+      branches.push({ world: w, result: w.apply(op) });
+      continue;
+    }
+    // A trigger's result does not depend on how much it purges, and purging k+1 ranges is
+    // purging k and one more: walk the choices on one working copy, cloning only new states.
+    const work = w.clone();
+    const result = work.apply(op, 0);
+    const rkey = resultKey(result);
+    let done = 0;
+    for (const c of choices) {
+      work.purge(c - done);
+      done = c;
+      const key = `${rkey}|${stateKey(work, zeroIsHole)}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      branches.push({ world: work.clone(), result, choice: c });
+      if (branches.length > opts.maxWorlds) throw new WorldLimitError(`more than ${opts.maxWorlds} admissible worlds at line ${op.line}`);
+    }
+  }
+  const out = branches.length > 1 ? distinct(branches, zeroIsHole) : branches;
+  if (out.length > opts.maxWorlds) throw new WorldLimitError(`more than ${opts.maxWorlds} admissible worlds at line ${op.line}`);
+  if (opts.checkInvariants) for (const b of out) checkInvariants(b.world);
+  return out;
+}
+
+/** Keeps one branch per (state, result); the choices that led to it are merged. */
+function distinct(branches: readonly Branch[], zeroIsHole: boolean): Branch[] {
+  const byKey = new Map<string, Branch>();
+  for (const b of branches) {
+    const key = `${resultKey(b.result)}|${stateKey(b.world, zeroIsHole)}`;
+    if (!byKey.has(key)) byKey.set(key, b);
+  }
+  return [...byKey.values()];
+}

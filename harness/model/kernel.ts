@@ -1,0 +1,341 @@
+/**
+ * The kernel as the model sees it: every area, the one global LRU, processes with their
+ * handles and mappings. `apply` runs one op and returns its result; the driver-specific
+ * answers live in `driver.ts` (ashmem) and `memfd.ts` (memfd modes).
+ */
+import type { KernelOp, Op } from '../ops/ast.js';
+import type { OpResult } from '../ops/result.js';
+import { JAVA_KINDS } from '../ops/signatures.js';
+import { Area, PROT_EXEC, PROT_READ, SEAL } from './area.js';
+import { Backing } from './backing.js';
+import * as driver from './driver.js';
+import { errnoName } from './errno.js';
+import { Lru } from './lru.js';
+import { appendPage, check, cloneMapping, fill, type Mapping } from './mapping.js';
+import * as memfd from './memfd.js';
+import { DEFAULT_ENVIRONMENT, type Environment, type Features } from './profile.js';
+import { Range } from './range.js';
+import { admissiblePurgeAll, admissiblePurges } from './shrinker.js';
+
+/** A process: its handles (null once closed) and mappings (null once unmapped or failed). */
+export interface Proc {
+  readonly fds: Map<string, Area | null>;
+  readonly maps: Map<string, Mapping | null>;
+  readImpliesExec: boolean;
+}
+
+/** What an op answered, before line and process are attached. */
+export type Answer =
+  | { ret: number; rle?: [number, number][]; name?: string; copied?: number; mode?: string; size?: number }
+  | { errno: string }
+  | { signal: string }
+  | { error: string; message: string };
+
+/** A successful answer. */
+export const ok = (ret: number): Answer => ({ ret });
+/** A failed system call. */
+export const fail = (errno: string): Answer => ({ errno });
+
+/** An op outside what this model covers (the judge accepts any result for it). */
+export const UNMODELLED = 'unmodelled';
+
+/** The kernel state and the op interpreter. */
+export class Kernel {
+  readonly lru = new Lru<Range>();
+  readonly areas = new Map<number, Area>();
+  readonly procs = new Map<string, Proc>();
+  nextArea = 1;
+  nextIno = 1;
+
+  constructor(
+    readonly features: Features,
+    readonly env: Environment = DEFAULT_ENVIRONMENT,
+  ) {
+    this.procs.set('p0', { fds: new Map(), maps: new Map(), readImpliesExec: false });
+  }
+
+  /** PAGE_ALIGN in the kernel's size_t. */
+  pageAlign(x: bigint): bigint {
+    const p = BigInt(this.env.pageSize);
+    const mask = (1n << BigInt(this.env.kernelBits)) - 1n;
+    return ((x + p - 1n) & ~(p - 1n)) & mask;
+  }
+
+  /** Marks the `k` oldest LRU ranges purged and punches their holes (§5.1). */
+  purge(k: number): void {
+    for (let n = 0; n < k; n++) {
+      const r = this.lru.head;
+      if (r === null) return;
+      r.purged = true;
+      this.lru.remove(r);
+      this.areas.get(r.areaId)?.file?.punch(r.pgstart, r.pgend);
+    }
+  }
+
+  /** Release on the last close (§3.9): ranges leave the list and the LRU; nothing is purged. */
+  release(area: Area): void {
+    for (const r of area.unpinned) this.lru.remove(r);
+    area.unpinned = [];
+    this.areas.delete(area.id);
+  }
+
+  /**
+   * For an op whose outcome the kernel does not fix, the admissible choices (prefix lengths
+   * of the LRU that it may purge); undefined for a deterministic op.
+   * @param contended - another party may hold the ashmem lock (a busy device)
+   */
+  choices(op: Op, contended = false): number[] | undefined {
+    if (op.kind === 'drop_caches') return this.env.root ? admissiblePurges(this.features, this.lru.length) : undefined;
+    if (op.kind === 'pressure') return admissiblePurges(this.features, this.lru.length);
+    if (op.kind === 'purge_all' && contended && this.env.root && this.features.flavor === 'ashmem' && this.features.pinning === 'real') {
+      return admissiblePurgeAll(this.features, this.lru.length, contended);
+    }
+    return undefined;
+  }
+
+  /**
+   * Runs one op.
+   * @param choice - for ops with {@link choices}, which admissible choice happened (default:
+   *   the first, i.e. the least purging for triggers; PURGE_ALL_CACHES purges everything)
+   */
+  apply(op: Op, choice?: number): OpResult {
+    const answer = JAVA_KINDS.has(op.kind)
+      ? { error: 'unsupported', message: `${op.kind} is a Java-layer op: the kernel model does not run it` }
+      : this.answer(op as KernelOp, choice);
+    const base = op.proc === 'p0' ? { i: op.line, op: op.kind } : { i: op.line, op: op.kind, proc: op.proc };
+    return { ...base, ...answer };
+  }
+
+  private proc(op: Op): Proc {
+    const p = this.procs.get(op.proc);
+    if (p === undefined) throw new Error(`process ${op.proc} is not running (the parser should have caught this)`);
+    return p;
+  }
+
+  private answer(op: KernelOp, choice: number | undefined): Answer {
+    const proc = this.proc(op);
+    switch (op.kind) {
+      case 'open': {
+        const area = new Area(this.nextArea++, this.features.flavor, op.mode === 'rdwr');
+        if (area.kind === 'memfd') area.file = new Backing(this.nextIno++, 0n, this.env.pageSize);
+        this.areas.set(area.id, area);
+        proc.fds.set(op.r, area);
+        return ok(0);
+      }
+      case 'close': {
+        const area = proc.fds.get(op.r) ?? null;
+        if (area === null) return fail('EBADF');
+        proc.fds.set(op.r, null);
+        if (--area.refs === 0) this.release(area);
+        return ok(0);
+      }
+      case 'dup': {
+        const area = proc.fds.get(op.from) ?? null;
+        const old = proc.fds.get(op.r) ?? null;
+        if (area === null) return fail('EBADF');
+        // The new handle replaces whatever it named before, as a fresh fd number would.
+        if (old !== null && old !== area && --old.refs === 0) this.release(old);
+        if (old !== area) area.refs++;
+        proc.fds.set(op.r, area);
+        return ok(0);
+      }
+      case 'mmap':
+        return this.mmap(proc, op);
+      case 'munmap': {
+        if ((proc.maps.get(op.m) ?? null) === null) return stateError(op.m);
+        proc.maps.set(op.m, null);
+        return ok(0);
+      }
+      case 'mprotect': {
+        const m = proc.maps.get(op.m) ?? null;
+        if (m === null) return stateError(op.m);
+        if ((op.prot & 7 & ~m.mayProt) !== 0) return fail('EACCES');
+        let prot = op.prot;
+        if (proc.readImpliesExec && (prot & PROT_READ) !== 0 && (m.mayProt & PROT_EXEC) !== 0) prot |= PROT_EXEC;
+        m.prot = prot;
+        return ok(0);
+      }
+      case 'fill':
+      case 'check':
+      case 'mincore': {
+        const m = proc.maps.get(op.m) ?? null;
+        if (m === null) return stateError(op.m);
+        if (op.offset + op.len > m.len) return { error: 'state', message: `window [${op.offset}, ${op.offset + op.len}) is outside mapping ${op.m} of ${m.len} bytes` };
+        if (op.kind === 'mincore') return ok(0);
+        const { pageSize, execImpliesRead } = this.env;
+        const a = op.kind === 'fill' ? fill(m, op.offset, op.len, op.byte, pageSize, execImpliesRead) : check(m, op.offset, op.len, pageSize, execImpliesRead);
+        if (a.signal !== null) return { signal: a.signal };
+        return op.kind === 'check' ? { ret: 0, rle: a.runs } : ok(0);
+      }
+      case 'personality':
+        proc.readImpliesExec = op.personality === 'read_implies_exec';
+        return ok(0);
+      case 'drop_caches':
+        if (!this.env.root) return fail('EACCES');
+        this.purge(choice ?? 0);
+        return ok(0);
+      case 'pressure':
+        this.purge(choice ?? 0);
+        return ok(0);
+      case 'fork': {
+        const child: Proc = { fds: new Map(proc.fds), maps: new Map(), readImpliesExec: proc.readImpliesExec };
+        for (const a of proc.fds.values()) if (a !== null) a.refs++;
+        for (const [h, m] of proc.maps) child.maps.set(h, m === null ? null : m.kind === 'shared' ? { ...m } : cloneMapping(m, m.area, m.backing));
+        this.procs.set(op.child, child);
+        return ok(0);
+      }
+      case 'exit': {
+        const child = this.procs.get(op.child);
+        if (child === undefined) return stateError(op.child);
+        for (const a of child.fds.values()) if (a !== null && --a.refs === 0) this.release(a);
+        this.procs.delete(op.child);
+        return ok(0);
+      }
+      default:
+        return this.fdOp(proc, op, choice);
+    }
+  }
+
+  /** Ops on a region handle. */
+  private fdOp(proc: Proc, op: Exclude<KernelOp, { kind: 'open' | 'close' | 'dup' | 'mmap' | 'munmap' | 'mprotect' | 'fill' | 'check' | 'mincore' | 'personality' | 'drop_caches' | 'pressure' | 'fork' | 'exit' }>, choice: number | undefined): Answer {
+    const area = proc.fds.get(op.r) ?? null;
+    if (area === null) return fail('EBADF');
+    switch (op.kind) {
+      case 'read':
+        return this.read(area, op.len);
+      case 'write':
+        if (!area.writable) return fail('EBADF');
+        return area.kind === 'ashmem' ? fail('EINVAL') : memfd.write(area, op.len);
+      case 'lseek':
+        return area.kind === 'ashmem' ? driver.lseek(this, area, op.offset, op.whence) : memfd.lseek(area, op.offset, op.whence);
+      case 'fstat':
+        return area.kind === 'ashmem' ? { ret: 0, mode: 'chr', size: 0 } : { ret: 0, mode: 'reg', size: Number((area.file as Backing).iSize) };
+      case 'truncate':
+        return area.kind === 'ashmem' ? fail('EINVAL') : memfd.truncate(area, BigInt(op.size));
+      case 'add_seals':
+        return area.kind === 'ashmem' ? fail('EINVAL') : memfd.addSeals(this, area, op.seals);
+      case 'get_seals':
+        return area.kind === 'ashmem' ? fail('EINVAL') : ok(area.seals);
+      default:
+        return area.kind === 'ashmem' ? driver.ioctl(this, proc, area, op, choice) : memfd.ioctl(this, proc, area, op);
+    }
+  }
+
+  private mmap(proc: Proc, op: Extract<KernelOp, { kind: 'mmap' }>): Answer {
+    proc.maps.set(op.m, null);
+    const area = proc.fds.get(op.r) ?? null;
+    if (area === null) return fail('EBADF');
+    const { pageSize } = this.env;
+    // Generic checks come before the driver's (mm/mmap.c).
+    if (op.offset % pageSize !== 0) return fail('EINVAL');
+    if (op.len === 0) return fail('EINVAL');
+    const shared = op.map === 'shared';
+    if (shared && (op.prot & 2) !== 0 && !area.writable) return fail('EACCES');
+    let prot = op.prot;
+    if (proc.readImpliesExec && (prot & PROT_READ) !== 0) prot |= PROT_EXEC;
+    const r = area.kind === 'ashmem' ? driver.mmap(this, area, op.len, prot) : memfd.mmap(area, shared, prot);
+    if ('errno' in r) return r;
+    let may = r.mayProt;
+    if (shared && !area.writable) may &= ~2;
+    const backing = area.file as Backing;
+    const anonymous = area.kind === 'ashmem' && !shared; // §3.5 step 6: vma_set_anonymous
+    proc.maps.set(op.m, {
+      kind: op.map,
+      area,
+      backing: anonymous ? null : backing,
+      own: shared ? null : new Map(),
+      pgoff: op.offset / pageSize,
+      len: op.len,
+      prot,
+      mayProt: may,
+    });
+    return ok(0);
+  }
+
+  private read(area: Area, len: number): Answer {
+    if (area.kind === 'ashmem') {
+      // §3.9: size 0 is EOF even without a file; no file is EBADF; no prot_mask check.
+      if (area.size === 0n) return { ret: 0, rle: [] };
+      if (area.file === null) return fail('EBADF');
+    }
+    const b = area.file as Backing;
+    const avail = b.iSize > area.pos ? b.iSize - area.pos : 0n;
+    const n = Number(avail < BigInt(len) ? avail : BigInt(len));
+    const runs: [number, number][] = [];
+    const ps = this.env.pageSize;
+    let x = Number(area.pos);
+    const end = x + n;
+    while (x < end) {
+      const p = Math.floor(x / ps);
+      const to = Math.min(ps, end - p * ps);
+      appendPage(runs, b.pages.get(p), x - p * ps, to);
+      x = p * ps + to;
+    }
+    area.pos += BigInt(n);
+    return { ret: n, rle: runs };
+  }
+
+  /** True when some process has a writable shared mapping of this file (memfd WRITE seal). */
+  hasWritableSharedMapping(b: Backing): boolean {
+    for (const p of this.procs.values()) for (const m of p.maps.values()) if (m !== null && m.kind === 'shared' && m.backing === b && (m.prot & 2) !== 0) return true;
+    return false;
+  }
+
+  /** A deep copy: another possible world. */
+  clone(): Kernel {
+    const k = new Kernel(this.features, this.env);
+    k.nextArea = this.nextArea;
+    k.nextIno = this.nextIno;
+    k.procs.clear();
+    const areaMap = new Map<Area, Area>();
+    const fileMap = new Map<Backing, Backing>();
+    const fileOf = (b: Backing | null): Backing | null => {
+      if (b === null) return null;
+      let c = fileMap.get(b);
+      if (c === undefined) fileMap.set(b, (c = b.clone()));
+      return c;
+    };
+    const rangeMap = new Map<Range, Range>();
+    const areaOf = (a: Area): Area => {
+      let c = areaMap.get(a);
+      if (c === undefined) {
+        c = a.cloneShallow();
+        c.file = fileOf(a.file);
+        c.unpinned = a.unpinned.map((r) => {
+          const n = new Range(r.areaId, r.pgstart, r.pgend, r.purged);
+          rangeMap.set(r, n);
+          return n;
+        });
+        areaMap.set(a, c);
+      }
+      return c;
+    };
+    for (const [id, a] of this.areas) k.areas.set(id, areaOf(a));
+    for (const r of this.lru) {
+      const n = rangeMap.get(r);
+      if (n !== undefined) k.lru.add(n);
+    }
+    for (const [name, p] of this.procs) {
+      const fds = new Map<string, Area | null>();
+      for (const [h, a] of p.fds) fds.set(h, a === null ? null : areaOf(a));
+      const maps = new Map<string, Mapping | null>();
+      for (const [h, m] of p.maps) maps.set(h, m === null ? null : cloneMapping(m, areaOf(m.area), fileOf(m.backing)));
+      k.procs.set(name, { fds, maps, readImpliesExec: p.readImpliesExec });
+    }
+    return k;
+  }
+}
+
+/** The `state` error for a mapping or process handle that is not live. */
+function stateError(handle: string): Answer {
+  return { error: 'state', message: `${handle} is not live (its mmap failed, it was unmapped, or it exited)` };
+}
+
+/** The syscall's view of a driver's `long` result: an `int`, and -1..-4095 read as errno (§12). */
+export function syscallReturn(value: bigint): Answer {
+  const v = Number(BigInt.asIntN(32, value));
+  if (v < 0 && v >= -4095) return fail(errnoName(-v));
+  return ok(v);
+}
+
+export { SEAL };

@@ -1,0 +1,118 @@
+/**
+ * Mappings and memory access through them (§3.5, §5.1). A MAP_SHARED mapping is a window on
+ * the backing file; a MAP_PRIVATE ashmem mapping is anonymous zero memory that never shows the
+ * region (§3.5 step 6, §10.2); a MAP_PRIVATE memfd mapping is an ordinary copy-on-write view.
+ */
+import type { Area } from './area.js';
+import { PROT_EXEC, PROT_READ, PROT_WRITE } from './area.js';
+import { type Backing, type Page, writePage } from './backing.js';
+import { pushRun, type ByteRun } from '../ops/result.js';
+
+/** One live mapping. */
+export interface Mapping {
+  readonly kind: 'shared' | 'private';
+  readonly area: Area;
+  /** The file whose pages it shows (shared, and memfd private reads); null for anonymous. */
+  readonly backing: Backing | null;
+  /** Private pages (written copies, or all pages of an anonymous mapping). */
+  readonly own: Map<number, Page> | null;
+  /** First file page of the window. */
+  readonly pgoff: number;
+  /** Length in bytes as requested. */
+  readonly len: number;
+  prot: number;
+  /** VM_MAY* bits: what mprotect may add (§3.5 step 4). */
+  readonly mayProt: number;
+}
+
+/** How an access ended: bytes done, then possibly a signal. */
+export interface Access {
+  readonly signal: 'SIGBUS' | 'SIGSEGV' | null;
+  readonly runs: [number, number][];
+}
+
+function readable(prot: number, execImpliesRead: boolean): boolean {
+  return (prot & (PROT_READ | PROT_WRITE)) !== 0 || (execImpliesRead && (prot & PROT_EXEC) !== 0);
+}
+
+/** The fault a touch of mapping page `j` raises, if any. */
+function fault(m: Mapping, j: number, write: boolean, execImpliesRead: boolean): 'SIGBUS' | 'SIGSEGV' | null {
+  if (write ? (m.prot & PROT_WRITE) === 0 : !readable(m.prot, execImpliesRead)) return 'SIGSEGV';
+  // File-backed pages beyond i_size do not exist: SIGBUS (§3.5).
+  if (m.backing !== null && m.pgoff + j >= m.backing.pageLimit()) return 'SIGBUS';
+  return null;
+}
+
+/**
+ * Stores `byte` into [offset, offset+len) of the mapping, page by page, stopping at the first
+ * fault (bytes before it stay stored).
+ */
+export function fill(m: Mapping, offset: number, len: number, byte: number, pageSize: number, execImpliesRead: boolean): Access {
+  let x = offset;
+  const end = offset + len;
+  while (x < end) {
+    const j = Math.floor(x / pageSize);
+    const f = fault(m, j, true, execImpliesRead);
+    if (f !== null) return { signal: f, runs: [] };
+    const from = x - j * pageSize;
+    const to = Math.min(pageSize, end - j * pageSize);
+    if (m.kind === 'shared') {
+      const b = m.backing as Backing;
+      const p = m.pgoff + j;
+      b.pages.set(p, writePage(b.pages.get(p), from, to, byte, pageSize));
+    } else {
+      const own = m.own as Map<number, Page>;
+      // Copy-on-write: a private file mapping starts from the file's page.
+      const base = own.has(j) ? own.get(j) : m.backing?.pages.get(m.pgoff + j);
+      own.set(j, writePage(typeof base === 'object' ? base.slice() : base, from, to, byte, pageSize));
+    }
+    x = j * pageSize + to;
+  }
+  return { signal: null, runs: [] };
+}
+
+/** Loads [offset, offset+len) of the mapping as byte runs, stopping at the first fault. */
+export function check(m: Mapping, offset: number, len: number, pageSize: number, execImpliesRead: boolean): Access {
+  const runs: [number, number][] = [];
+  let x = offset;
+  const end = offset + len;
+  while (x < end) {
+    const j = Math.floor(x / pageSize);
+    const f = fault(m, j, false, execImpliesRead);
+    if (f !== null) return { signal: f, runs };
+    const from = x - j * pageSize;
+    const to = Math.min(pageSize, end - j * pageSize);
+    let page: Page | undefined;
+    if (m.kind === 'shared') {
+      const b = m.backing as Backing;
+      page = b.pages.get(m.pgoff + j);
+      // A read fault on a shmem hole allocates a zero page (it then counts as data for SEEK_DATA).
+      if (page === undefined) b.pages.set(m.pgoff + j, 0);
+    } else {
+      const own = m.own as Map<number, Page>;
+      page = own.has(j) ? own.get(j) : m.backing?.pages.get(m.pgoff + j);
+    }
+    appendPage(runs, page, from, to);
+    x = j * pageSize + to;
+  }
+  return { signal: null, runs };
+}
+
+/** Appends bytes [from, to) of a page to runs. */
+export function appendPage(runs: [number, number][], page: Page | undefined, from: number, to: number): void {
+  if (page === undefined) pushRun(runs, 0, to - from);
+  else if (typeof page === 'number') pushRun(runs, page, to - from);
+  else for (let k = from; k < to; k++) pushRun(runs, page[k] as number, 1);
+}
+
+/** A copy of a mapping for a forked child or another world. */
+export function cloneMapping(m: Mapping, area: Area, backing: Backing | null): Mapping {
+  let own: Map<number, Page> | null = null;
+  if (m.own !== null) {
+    own = new Map();
+    for (const [k, v] of m.own) own.set(k, typeof v === 'number' ? v : v.slice());
+  }
+  return { kind: m.kind, area, backing, own, pgoff: m.pgoff, len: m.len, prot: m.prot, mayProt: m.mayProt };
+}
+
+export type { ByteRun };
