@@ -45,10 +45,27 @@
 #define AGENT_MAX_CASE (64u << 20)
 
 static void usage(FILE *f) {
-  fputs("usage: ashmem-probe [--backend ashmem|memfd|auto] [--parse-only] [--listen PORT] [--version]\n"
+  fputs("usage: ashmem-probe [--backend ashmem|memfd|auto] [--parse-only] [--list-ops] [--listen PORT] [--version]\n"
         "  Reads an op script (docs/op-scripts.md) on stdin and writes JSON result lines.\n"
         "  --listen PORT  agent mode on 127.0.0.1:PORT: cases end with a line \"%%end\".\n",
         f);
+}
+
+/** Prints the op table as JSON, so a test can hold it against harness/ops/signatures.ts. */
+static void list_ops(void) {
+  printf("{\"ops\":[");
+  for (int k = 0; k < OP_COUNT; k++) {
+    const struct op_spec *s = &OP_SPECS[k];
+    printf("%s{\"name\":\"%s\",\"fields\":\"%s\",\"args\":[", k ? "," : "", s->name, s->fields);
+    for (unsigned a = 0; a < s->nargs; a++) printf("%s\"%s\"", a ? "," : "", arg_type_name(s->type[a]));
+    printf("],\"java\":%s", s->java ? "true" : "false");
+    if (s->has_default) {
+      if (s->type[s->nargs - 1] == A_OPEN_MODE) printf(",\"default\":\"%s\"", s->def == MODE_RDONLY ? "rdonly" : "rdwr");
+      else printf(",\"default\":%llu", (unsigned long long)s->def);
+    }
+    printf("}");
+  }
+  printf("]}\n");
 }
 
 /** Finds the ashmem node: /dev/ashmem<boot_id> (Android 10+) or /dev/ashmem. 1 when one opens. */
@@ -274,6 +291,9 @@ int main(int argc, char **argv) {
       backend = argv[++i];
     } else if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc) {
       listen_port = argv[++i];
+    } else if (strcmp(argv[i], "--list-ops") == 0) {
+      list_ops();
+      return 0;
     } else if (strcmp(argv[i], "--parse-only") == 0) {
       g_cfg.parse_only = 1;
     } else {

@@ -69,6 +69,7 @@ const struct op_spec OP_SPECS[OP_COUNT] = {
   [OP_SM_UNMAP] = {"sm_unmap", "b", 1, {A_BUF}, 0, 0, 1},
   [OP_BUF_PUT] = {"buf_put", "b offset len byte", 4, {A_BUF, A_INT, A_INT, A_BYTE}, 0, 0, 1},
   [OP_BUF_GET] = {"buf_get", "b offset len", 3, {A_BUF, A_INT, A_INT}, 0, 0, 1},
+  [OP_APP_WAIT] = {"app_wait", "name timeoutMs", 2, {A_STRING, A_INT}, 0, 0, 1},
 };
 /* clang-format on */
 #undef R
@@ -533,4 +534,16 @@ int arg_handle_class(int type) {
 int arg_is_new(int type) {
   return type == A_NEW_REGION || type == A_NEW_MAPPING || type == A_NEW_MF || type == A_NEW_SM ||
          type == A_NEW_BUF || type == A_NEW_PROC;
+}
+
+const char *arg_type_name(int type) {
+  static const char *const names[] = {
+      [A_REGION] = "region", [A_NEW_REGION] = "new-region", [A_MAPPING] = "mapping",
+      [A_NEW_MAPPING] = "new-mapping", [A_PROC] = "proc", [A_NEW_PROC] = "new-proc", [A_U32] = "u32",
+      [A_COUNT] = "count", [A_WORD] = "word", [A_PROT] = "prot", [A_BYTE] = "byte", [A_STRING] = "string",
+      [A_MAP] = "map", [A_WHENCE] = "whence", [A_OPEN_MODE] = "open-mode", [A_DROP_MODE] = "drop-mode",
+      [A_PERSONALITY] = "personality", [A_INT] = "int", [A_BOOL] = "bool", [A_MF] = "memoryfile",
+      [A_NEW_MF] = "new-memoryfile", [A_SM] = "sharedmemory", [A_NEW_SM] = "new-sharedmemory",
+      [A_BUF] = "buffer", [A_NEW_BUF] = "new-buffer"};
+  return type >= 0 && (size_t)type < sizeof names / sizeof names[0] && names[type] ? names[type] : "?";
 }

@@ -93,7 +93,7 @@ enum op_kind {
   OP_PRESSURE, OP_FORK, OP_EXIT,
   OP_MF_CREATE, OP_MF_ALLOW_PURGING, OP_MF_IS_PURGING_ALLOWED, OP_MF_WRITE, OP_MF_READ,
   OP_MF_LENGTH, OP_MF_CLOSE, OP_SM_CREATE, OP_SM_GET_SIZE, OP_SM_CLOSE, OP_SM_SET_PROTECT,
-  OP_SM_MAP, OP_SM_MAP_RW, OP_SM_MAP_RO, OP_SM_UNMAP, OP_BUF_PUT, OP_BUF_GET,
+  OP_SM_MAP, OP_SM_MAP_RW, OP_SM_MAP_RO, OP_SM_UNMAP, OP_BUF_PUT, OP_BUF_GET, OP_APP_WAIT,
   OP_COUNT
 };
 
@@ -157,6 +157,8 @@ void line_op_word(const unsigned char *text, size_t len, char *out, size_t cap);
 int arg_handle_class(int type);
 /** 1 when the argument type defines a new handle. */
 int arg_is_new(int type);
+/** The argument type's name as in signatures.ts ("new-region", "u32", ...). */
+const char *arg_type_name(int type);
 /** Column (1-based, UTF-16 units) of byte index `at` in a line. */
 unsigned col_of(const unsigned char *text, size_t at);
 
