@@ -1,0 +1,306 @@
+/**
+ * A loopback ADB daemon — TEST INFRASTRUCTURE, not a device and not product code.
+ *
+ * It speaks the device side of the ADB wire protocol over TCP (what `adbd` speaks after
+ * `adb tcpip`), so that the real adb server (`adb connect 127.0.0.1:PORT`) and
+ * `@devicefarmer/adbkit` can be tested end to end on a machine with no Android. It serves THIS
+ * machine's shell, in a scratch folder, with a configurable property table (`getprop` shim) and
+ * ABI list, so that device facts and profile detection read something real. What runs is the
+ * host kernel: there is no /dev/ashmem unless the host has one; the probe meets memfd.
+ *
+ * Protocol: CNXN without AUTH (the banner advertises only `fixed_push_mkdir`, so adb 29 uses the
+ * legacy shell protocol and sync v1 that we implement), OPEN / OKAY / WRTE / CLSE with one WRTE
+ * in flight per stream. Services: `shell:[CMD]`, `exec:CMD`, `sync:`, `tcp:PORT[:127.0.0.1]`,
+ * `root:` / `unroot:` (answers as a production build or as an image that restarts adbd — the
+ * shells still run as this user, so root never really appears). Anything else is refused (CLSE).
+ *
+ * Paths: the daemon does not pretend to have `/data/local/tmp`. It serves its scratch folder and
+ * advertises it as the property `harness.loopback.tmpdir`; tests pass that folder to the adb
+ * target as its `deviceDir`. Sync writes outside the scratch folder fail.
+ *
+ * `kill()` drops every connection and child at once, like a device unplugged mid-run.
+ */
+import { type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { A, A_VERSION, PacketReader, encodePacket, type AdbPacket } from './packet.js';
+import { writeGetpropShim, hostAbi } from './properties.js';
+import { AdbStream, type StreamTransport } from './stream.js';
+import { killGroup, startSubprocess, type SubprocessEnvironment } from './subprocess-service.js';
+import { startSync } from './sync-service.js';
+import { parseTcpService, startTcpRelay } from './tcp-service.js';
+
+/** The property that tells tests where the daemon's writable folder is. */
+export const TMPDIR_PROPERTY = 'harness.loopback.tmpdir';
+
+/** How `root:` answers. */
+export type RootBehaviour = 'production' | 'restart';
+
+/** Options of {@link LoopbackAdbd}. */
+export interface LoopbackAdbdOptions {
+  /** TCP port on 127.0.0.1; 0 picks a free one. */
+  readonly port?: number;
+  /** Property overrides (merged over the defaults). */
+  readonly properties?: Readonly<Record<string, string>>;
+  /** ABI list, most preferred first (sets `ro.product.cpu.abilist`); defaults to this machine's. */
+  readonly abis?: readonly string[];
+  /** Largest payload we accept and advertise in CNXN (adbd 7+ uses 256 KiB). */
+  readonly maxPayload?: number;
+  /** `root:` behaviour (default `production`). */
+  readonly root?: RootBehaviour;
+  /** Scratch folder; by default a fresh one under the OS temp folder, removed on `close`. */
+  readonly scratchDir?: string;
+}
+
+/** Counts of OPENs seen, by service kind: the round trips the host really made. */
+export interface OpenCounts {
+  shell: number;
+  exec: number;
+  sync: number;
+  tcp: number;
+  other: number;
+}
+
+const DEFAULT_MAX_PAYLOAD = 256 * 1024;
+
+/** The device side of ADB over TCP, serving this machine's shell. */
+export class LoopbackAdbd {
+  private server: net.Server | undefined;
+  private readonly connections = new Set<net.Socket>();
+  private readonly relays = new Set<net.Socket>();
+  private readonly children = new Set<ChildProcess>();
+  private readonly table = new Map<string, string>();
+  private readonly ownsScratch: boolean;
+  private nextId = 1;
+  private boundPort = 0;
+  private readonly counts: OpenCounts = { shell: 0, exec: 0, sync: 0, tcp: 0, other: 0 };
+  /** Every service string opened, in order (capped), for diagnostics. */
+  readonly openLog: string[] = [];
+
+  /** The writable folder served as the device's temp dir. */
+  readonly scratchDir: string;
+  /** Holds the `getprop` shim; first in the PATH of every shell. */
+  readonly shimDir: string;
+
+  constructor(private readonly options: LoopbackAdbdOptions = {}) {
+    this.ownsScratch = options.scratchDir === undefined;
+    const base = options.scratchDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'loopback-adbd-'));
+    fs.mkdirSync(base, { recursive: true });
+    this.scratchDir = fs.realpathSync(base);
+    this.shimDir = path.join(this.scratchDir, '.loopback-bin');
+    fs.mkdirSync(this.shimDir, { recursive: true });
+    const abis = options.abis ?? [hostAbi()];
+    const defaults: Record<string, string> = {
+      'ro.product.name': 'loopback',
+      'ro.product.model': 'Loopback ADB daemon',
+      'ro.product.device': 'loopback',
+      'ro.product.manufacturer': 'ashmem-harness',
+      'ro.product.cpu.abi': abis[0] ?? hostAbi(),
+      'ro.product.cpu.abilist': abis.join(','),
+      'ro.build.version.sdk': '34',
+      'ro.build.version.release': '14',
+      'ro.build.type': options.root === 'restart' ? 'userdebug' : 'user',
+      'ro.debuggable': options.root === 'restart' ? '1' : '0',
+      'sys.use_memfd': 'false',
+      'sys.boot_completed': '1',
+      [TMPDIR_PROPERTY]: this.scratchDir,
+    };
+    for (const [k, v] of Object.entries({ ...defaults, ...(options.properties ?? {}) })) this.table.set(k, v);
+    writeGetpropShim(this.shimDir, this.table);
+  }
+
+  /** The port we listen on (after {@link start}). */
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /** `127.0.0.1:PORT`, the serial the adb server will give this device. */
+  get serial(): string {
+    return `127.0.0.1:${this.boundPort}`;
+  }
+
+  /** A copy of the OPEN counts so far. */
+  openCounts(): OpenCounts {
+    return { ...this.counts };
+  }
+
+  /** Total OPENs so far. */
+  totalOpens(): number {
+    const c = this.counts;
+    return c.shell + c.exec + c.sync + c.tcp + c.other;
+  }
+
+  /** Sets a property (rewrites the shim at once). */
+  setProperty(key: string, value: string): void {
+    this.table.set(key, value);
+    writeGetpropShim(this.shimDir, this.table);
+  }
+
+  /** Reads a property from the table. */
+  property(key: string): string | undefined {
+    return this.table.get(key);
+  }
+
+  /** Starts listening on 127.0.0.1. */
+  async start(): Promise<number> {
+    const server = net.createServer((socket) => this.accept(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.options.port ?? 0, '127.0.0.1', () => resolve());
+    });
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('no TCP address');
+    this.boundPort = address.port;
+    return this.boundPort;
+  }
+
+  /** Drops every connection (as if adbd restarted) but keeps listening. */
+  dropConnections(): void {
+    for (const s of this.connections) s.destroy();
+    for (const s of this.relays) s.destroy();
+    for (const c of this.children) killGroup(c);
+  }
+
+  /** The device vanishes: stop listening and drop everything at once, no goodbyes. */
+  kill(): void {
+    this.server?.close();
+    this.server = undefined;
+    this.dropConnections();
+  }
+
+  /** Stops, and removes the scratch folder if we made it. */
+  async close(): Promise<void> {
+    const server = this.server;
+    this.kill();
+    if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (this.ownsScratch) fs.rmSync(this.scratchDir, { recursive: true, force: true });
+  }
+
+  private banner(): string {
+    const p = (k: string): string => this.table.get(k) ?? '';
+    return `device::ro.product.name=${p('ro.product.name')};ro.product.model=${p('ro.product.model')};ro.product.device=${p('ro.product.device')};features=fixed_push_mkdir`;
+  }
+
+  private accept(socket: net.Socket): void {
+    this.connections.add(socket);
+    socket.setNoDelay(true);
+    const ours = this.options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    const reader = new PacketReader(Math.max(ours, 1024 * 1024));
+    const streams = new Map<number, AdbStream>();
+    let peerMax = 4096;
+    let online = false;
+    const transport: StreamTransport = {
+      send: (command, arg0, arg1, payload) => {
+        if (!socket.destroyed) socket.write(encodePacket(command, arg0, arg1, payload));
+      },
+      get maxPayload() {
+        return Math.min(peerMax, ours);
+      },
+      forget: (id) => streams.delete(id),
+    };
+    const shutdown = (): void => {
+      this.connections.delete(socket);
+      for (const s of [...streams.values()]) s.handleClose();
+      streams.clear();
+    };
+    socket.on('close', shutdown);
+    socket.on('error', () => socket.destroy());
+    socket.on('data', (chunk) => {
+      let packets: AdbPacket[];
+      try {
+        packets = reader.push(chunk);
+      } catch {
+        socket.destroy();
+        return;
+      }
+      for (const p of packets) {
+        switch (p.command) {
+          case A.CNXN:
+            peerMax = p.arg1 > 0 ? p.arg1 : 4096;
+            online = true;
+            transport.send(A.CNXN, A_VERSION, ours, Buffer.from(this.banner(), 'utf8'));
+            break;
+          case A.OPEN: {
+            if (!online) break;
+            const service = p.payload.toString('utf8').replace(/\0+$/, '');
+            const stream = new AdbStream(transport, this.nextId++, p.arg0, service);
+            streams.set(stream.localId, stream);
+            this.open(stream);
+            break;
+          }
+          case A.OKAY:
+            streams.get(p.arg1)?.handleOkay();
+            break;
+          case A.WRTE: {
+            const s = streams.get(p.arg1);
+            if (s !== undefined) s.handleWrite(p.payload);
+            else transport.send(A.CLSE, 0, p.arg0); // a write to a stream we no longer have
+            break;
+          }
+          case A.CLSE:
+            streams.get(p.arg1)?.handleClose();
+            break;
+          default:
+            // AUTH, STLS, SYNC: not used without authentication or TLS; ignore as adbd would.
+            break;
+        }
+      }
+    });
+  }
+
+  private open(stream: AdbStream): void {
+    const service = stream.service;
+    if (this.openLog.length < 10000) this.openLog.push(service);
+    const env: SubprocessEnvironment = {
+      cwd: this.scratchDir,
+      env: { ...process.env, PATH: `${this.shimDir}:${process.env.PATH ?? '/usr/bin:/bin'}`, TMPDIR: this.scratchDir },
+      children: this.children,
+    };
+    if (service.startsWith('shell:')) {
+      this.counts.shell += 1;
+      startSubprocess(stream, service.slice('shell:'.length), true, env);
+    } else if (service.startsWith('exec:')) {
+      this.counts.exec += 1;
+      startSubprocess(stream, service.slice('exec:'.length), false, env);
+    } else if (service === 'sync:') {
+      this.counts.sync += 1;
+      startSync(stream, this.scratchDir);
+    } else if (service.startsWith('tcp:')) {
+      this.counts.tcp += 1;
+      const port = parseTcpService(service);
+      if (port === undefined) stream.refuse();
+      else startTcpRelay(stream, port, this.relays);
+    } else if (service === 'root:' || service === 'unroot:') {
+      this.counts.other += 1;
+      this.rootService(stream, service === 'root:');
+    } else {
+      this.counts.other += 1;
+      stream.refuse();
+    }
+  }
+
+  private rootService(stream: AdbStream, root: boolean): void {
+    stream.accept();
+    const isRoot = process.getuid?.() === 0;
+    if (!root) {
+      stream.write(Buffer.from(isRoot ? 'restarting adbd as non root\n' : 'adbd not running as root\n'));
+      stream.end();
+      return;
+    }
+    if (isRoot) {
+      stream.write(Buffer.from('adbd is already running as root\n'));
+      stream.end();
+    } else if (this.options.root === 'restart') {
+      // adbd answers, then restarts: every connection drops and the host has to reconnect.
+      stream.write(Buffer.from('restarting adbd as root\n'));
+      stream.end();
+      void stream.drained().then(() => setTimeout(() => this.dropConnections(), 50));
+    } else {
+      stream.write(Buffer.from('adbd cannot run as root in production builds\n'));
+      stream.end();
+    }
+  }
+}
