@@ -1,0 +1,135 @@
+/**
+ * Agent mode: the probe runs as a small server on the device (`ashmem-probe --listen PORT` on
+ * 127.0.0.1) and one TCP connection, through the adb transport, carries many cases: the script's
+ * lines, then a line `%%end`; the probe streams that case's results and an `{"end":...}` line.
+ * After set-up a case costs no new service open at all.
+ */
+import { randomInt } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import type { OpResult } from '../../ops/result.js';
+import type { ExecOutcome, ProbeHello } from '../target.js';
+import { AdbCommandError } from './errors.js';
+import type { AgentTransport, ForwardService } from './forward-service.js';
+import { LineReader } from './lines.js';
+import { CaseOutput, PROBE_NAME, probeArgs, type ProbeBackend } from './probe-command.js';
+import { newMarker, shQuote, type ShellService } from './shell-service.js';
+import { bounded, sleep } from './timeout.js';
+
+/** Thrown inside the agent when its connection ended before a case's `end` line. */
+export class AgentConnectionLost extends Error {
+  override readonly name = 'AgentConnectionLost';
+  constructor(readonly partial: readonly OpResult[]) {
+    super(`agent connection ended after ${partial.length} result(s) of the case in flight`);
+  }
+}
+
+/** Options of an agent session. */
+export interface AgentOptions {
+  readonly dir: string;
+  readonly backend: ProbeBackend | undefined;
+  readonly transport: AgentTransport;
+  /** Device port; random in 20000–59999 when omitted. */
+  readonly port?: number;
+  readonly commandMs: number;
+}
+
+/** One running agent and its connection. */
+export class AgentSession {
+  private shellStream: Duplex | undefined;
+  private connection: Duplex | undefined;
+  private reader: LineReader | undefined;
+  private localForward: number | undefined;
+  private agentPid: number | undefined;
+  hello: ProbeHello | undefined;
+  /** The device port the agent listens on. */
+  port = 0;
+
+  constructor(
+    private readonly shell: ShellService,
+    private readonly forward: ForwardService,
+    private readonly options: AgentOptions,
+  ) {}
+
+  /** Starts the agent and connects (bounded). */
+  async start(): Promise<ProbeHello> {
+    this.port = this.options.port ?? randomInt(20000, 60000);
+    const marker = newMarker();
+    // `exec` keeps the pid we print, so close() can kill exactly this process.
+    const command = `cd ${shQuote(this.options.dir)} && echo "${marker} pid $$" && exec ./${PROBE_NAME}${probeArgs(this.options.backend)} --listen ${this.port}`;
+    const stream = await this.shell.open(command, this.options.commandMs);
+    this.shellStream = stream;
+    const startup = new LineReader(stream);
+    const pidLine = await bounded(startup.next(), this.options.commandMs, 'agent start');
+    const pid = pidLine?.startsWith(`${marker} pid `) === true ? Number.parseInt(pidLine.slice(marker.length + 5), 10) : Number.NaN;
+    if (Number.isNaN(pid)) throw new AdbCommandError(`the probe agent did not start: ${JSON.stringify(pidLine ?? '(no output)')}`);
+    this.agentPid = pid;
+    if (this.options.transport === 'forward') this.localForward = await this.forward.forward(this.port, this.options.commandMs);
+    // The agent needs a moment to listen; retry the connection within the bound.
+    const deadline = Date.now() + this.options.commandMs;
+    let lastError: unknown;
+    while (Date.now() < deadline) {
+      try {
+        const connection =
+          this.localForward !== undefined
+            ? await this.forward.connectForwarded(this.localForward, this.options.commandMs)
+            : await this.forward.openDirect(this.port, this.options.commandMs);
+        const reader = new LineReader(connection);
+        const first = await bounded(reader.next(), this.options.commandMs, 'agent hello');
+        if (first !== undefined) {
+          const parsed = new CaseOutput('');
+          parsed.json(first);
+          if (parsed.hello === undefined) throw new AdbCommandError(`the probe agent greeted with ${JSON.stringify(first)} instead of a hello line`);
+          this.connection = connection;
+          this.reader = reader;
+          this.hello = parsed.hello;
+          return parsed.hello;
+        }
+        connection.destroy();
+      } catch (error) {
+        if (error instanceof AdbCommandError) throw error;
+        lastError = error;
+      }
+      await sleep(100);
+    }
+    throw new AdbCommandError(`could not connect to the probe agent on device port ${this.port}: ${String(lastError ?? 'connection closed')}`);
+  }
+
+  /** Runs one case on the open connection. */
+  async runCase(script: string, onResult: ((r: OpResult) => void) | undefined, ms: number): Promise<ExecOutcome> {
+    const connection = this.connection;
+    const reader = this.reader;
+    const hello = this.hello;
+    if (connection === undefined || reader === undefined || hello === undefined) throw new AdbCommandError('the probe agent is not running');
+    const out = new CaseOutput('', onResult);
+    const body = script.endsWith('\n') ? script : `${script}\n`;
+    connection.write(`${body}%%end\n`);
+    const read = async (): Promise<void> => {
+      for (;;) {
+        const line = await reader.next();
+        if (line === undefined) throw new AgentConnectionLost(out.results);
+        out.json(line);
+        if (out.end !== undefined) return;
+      }
+    };
+    await bounded(read(), ms, 'agent case', () => connection.destroy());
+    const end = out.end ?? { ops: out.results.length, status: 0 };
+    return { hello, results: out.results, exit: { code: end.status, signal: null }, stderr: out.other.join('\n') };
+  }
+
+  /** Disconnects, kills the agent by pid and removes the forward (best effort, bounded). */
+  async stop(): Promise<void> {
+    this.connection?.destroy();
+    this.connection = undefined;
+    if (this.agentPid !== undefined) {
+      try {
+        await this.shell.run(`kill ${this.agentPid} 2>/dev/null; true`, this.options.commandMs);
+      } catch {
+        // The device may be gone; nothing left to kill then.
+      }
+      this.agentPid = undefined;
+    }
+    this.shellStream?.destroy();
+    this.shellStream = undefined;
+    await this.forward.removeAll(this.options.commandMs);
+  }
+}
