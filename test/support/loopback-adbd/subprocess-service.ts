@@ -31,25 +31,27 @@ export function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL
 
 /** Starts `sh -c command` (or an interactive `sh`) and connects it to the stream. */
 export function startSubprocess(stream: AdbStream, command: string, mergeStderr: boolean, host: SubprocessEnvironment): void {
-  const args = command.length > 0 ? ['-c', command] : [];
+  // adbd gives a raw subprocess ONE socket for stdout and stderr, so their order is kept; two
+  // pipes would reorder them. `exec 2>&1` before the command does the same in the shell.
+  const script = command.length > 0 ? command : 'exec sh';
+  const args = ['-c', mergeStderr ? `exec 2>&1\n${script}` : script];
   let child: ChildProcess;
   try {
     // detached: a process group of its own, so that closing the stream kills every descendant.
-    child = spawn('sh', args, { cwd: host.cwd, env: host.env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    child = spawn('sh', args, { cwd: host.cwd, env: host.env, stdio: ['pipe', 'pipe', 'ignore'], detached: true });
   } catch {
     stream.refuse();
     return;
   }
   host.children.add(child);
   stream.accept();
-  let open = 2;
+  let open = 1;
   const finish = (): void => {
     open -= 1;
     if (open === 0) stream.end();
   };
-  const pipe = (source: NodeJS.ReadableStream, forward: boolean): void => {
+  const pipe = (source: NodeJS.ReadableStream): void => {
     source.on('data', (chunk: Buffer) => {
-      if (!forward) return;
       if (!stream.write(chunk)) {
         source.pause();
         void stream.drained().then(() => source.resume());
@@ -58,9 +60,8 @@ export function startSubprocess(stream: AdbStream, command: string, mergeStderr:
     source.on('end', finish);
     source.on('error', finish);
   };
-  if (child.stdout === null || child.stderr === null || child.stdin === null) throw new Error('spawn without pipes');
-  pipe(child.stdout, true);
-  pipe(child.stderr, mergeStderr);
+  if (child.stdout === null || child.stdin === null) throw new Error('spawn without pipes');
+  pipe(child.stdout);
   const stdin = child.stdin;
   stdin.on('error', () => undefined); // the child may exit before reading everything
   stream.onData = (data) =>

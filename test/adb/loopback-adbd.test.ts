@@ -1,0 +1,168 @@
+/**
+ * The loopback ADB daemon (test infrastructure) against the REAL adb 29 client and server, and
+ * adbkit: if these pass, the adb target's tests run over a faithful device side.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Duplex } from 'node:stream';
+import type { AdbServer } from '../../harness/targets/adb/adb-server.js';
+import { freeLocalPort } from '../../harness/targets/adb/forward-service.js';
+import { readAll } from '../../harness/targets/adb/shell-service.js';
+import { LoopbackAdbd, TMPDIR_PROPERTY } from '../support/loopback-adbd/index.js';
+import { ADB_BIN, connectLoopback, startPrivateAdbServer } from '../support/private-adb-server.js';
+
+/** Runs the adb CLI against the private server (bounded). */
+function adb(port: number, args: readonly string[]): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolve) => {
+    execFile(ADB_BIN, ['-P', String(port), ...args], { timeout: 20_000, encoding: 'utf8', maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+      resolve({ stdout, stderr, code });
+    });
+  });
+}
+
+describe('loopback ADB daemon with the real adb server', function () {
+  this.timeout(60_000);
+  let stop: () => Promise<void> = async () => undefined;
+  let server: AdbServer;
+  let port = 0;
+  let daemon: LoopbackAdbd;
+  let serial = '';
+
+  before(async function () {
+    const started = await startPrivateAdbServer();
+    stop = started.stop;
+    server = started.server;
+    port = started.port;
+    daemon = new LoopbackAdbd({ properties: { 'ro.product.model': 'Loopback 7', 'ro.build.version.sdk': '29' }, abis: ['x86_64', 'x86'] });
+    await daemon.start();
+    serial = await connectLoopback(server, daemon);
+  });
+
+  after(async function () {
+    await daemon?.close();
+    await stop();
+  });
+
+  it('is listed with the product, model and device of its banner', async function () {
+    const { stdout } = await adb(port, ['devices', '-l']);
+    const line = stdout.split('\n').find((l) => l.startsWith(serial));
+    assert.ok(line !== undefined, stdout);
+    assert.match(line, /\bdevice\b/);
+    assert.match(line, /product:loopback/);
+    assert.match(line, /model:Loopback_7/); // adb replaces spaces in the model
+    assert.match(line, /device:loopback/);
+  });
+
+  it('runs `adb shell` with stdout and stderr merged, in its scratch folder, with getprop', async function () {
+    const r = await adb(port, ['-s', serial, 'shell', 'echo out; echo err >&2; pwd; getprop ro.product.cpu.abilist; getprop ro.build.version.sdk; getprop no.such.prop fallback']);
+    assert.equal(r.code, 0);
+    assert.deepEqual(r.stdout.split('\n'), ['out', 'err', daemon.scratchDir, 'x86_64,x86', '29', 'fallback', '']);
+  });
+
+  it('lists every property with bare getprop, in the Android format', async function () {
+    const r = await adb(port, ['-s', serial, 'shell', 'getprop']);
+    const lines = r.stdout.trim().split('\n');
+    assert.ok(lines.includes(`[${TMPDIR_PROPERTY}]: [${daemon.scratchDir}]`), r.stdout);
+    assert.ok(lines.includes('[ro.product.model]: [Loopback 7]'));
+    assert.ok(lines.every((l) => /^\[[^\]]+\]: \[.*\]$/.test(l)), r.stdout);
+  });
+
+  it('sends only stdout through exec-out (exec:)', async function () {
+    const r = await adb(port, ['-s', serial, 'exec-out', 'printf "a\\0b"; echo hidden >&2']);
+    assert.deepEqual(Buffer.from(r.stdout, 'latin1'), Buffer.from('a\0b', 'latin1'));
+  });
+
+  it('pushes and pulls byte-exact through sync, keeping the mode, creating parent folders', async function () {
+    const local = fs.mkdtempSync(path.join(os.tmpdir(), 'lad-test-'));
+    try {
+      const data = randomBytes(700_000); // > 10 DATA chunks and several WRTEs per chunk window
+      fs.writeFileSync(path.join(local, 'blob'), data);
+      fs.chmodSync(path.join(local, 'blob'), 0o755);
+      const remote = path.join(daemon.scratchDir, 'nested', 'dir', 'blob');
+      const push = await adb(port, ['-s', serial, 'push', path.join(local, 'blob'), remote]);
+      assert.equal(push.code, 0, push.stderr);
+      assert.deepEqual(fs.readFileSync(remote), data);
+      assert.equal(fs.statSync(remote).mode & 0o777, 0o755);
+      const pull = await adb(port, ['-s', serial, 'pull', remote, path.join(local, 'back')]);
+      assert.equal(pull.code, 0, pull.stderr);
+      assert.deepEqual(fs.readFileSync(path.join(local, 'back')), data);
+    } finally {
+      fs.rmSync(local, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses sync writes outside its scratch folder', async function () {
+    const target = path.join(os.tmpdir(), `lad-outside-${process.pid}`);
+    const r = await adb(port, ['-s', serial, 'push', '/etc/hostname', target]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr + r.stdout, /confined/);
+    assert.equal(fs.existsSync(target), false);
+  });
+
+  it('relays tcp: for adb forward, both ways', async function () {
+    const echo = net.createServer((s) => s.pipe(s));
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', () => resolve()));
+    const address = echo.address();
+    assert.ok(address !== null && typeof address !== 'string');
+    const local = await freeLocalPort();
+    const before = daemon.openCounts().tcp;
+    try {
+      const f = await adb(port, ['-s', serial, 'forward', `tcp:${local}`, `tcp:${address.port}`]);
+      assert.equal(f.code, 0, f.stderr);
+      const payload = randomBytes(600_000);
+      const echoed = await new Promise<Buffer>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        let n = 0;
+        const s = net.connect({ host: '127.0.0.1', port: local }, () => s.write(payload));
+        s.on('data', (c: Buffer) => {
+          chunks.push(c);
+          n += c.length;
+          if (n >= payload.length) {
+            s.destroy();
+            resolve(Buffer.concat(chunks));
+          }
+        });
+        s.on('error', reject);
+        setTimeout(() => reject(new Error(`echo through forward: ${n} of ${payload.length} bytes after 20 s`)), 20_000).unref();
+      });
+      assert.deepEqual(echoed, payload);
+      assert.equal(daemon.openCounts().tcp, before + 1);
+    } finally {
+      await adb(port, ['-s', serial, 'forward', '--remove', `tcp:${local}`]);
+      echo.close();
+    }
+  });
+
+  it('streams large output with flow control (adbkit shell)', async function () {
+    const stream = (await server.client.getDevice(serial).shell('head -c 3000000 /dev/zero')) as Duplex;
+    const text = await readAll(stream);
+    assert.equal(text.length, 3_000_000);
+  });
+
+  it('feeds host bytes to an interactive shell: (no command) on its stdin', async function () {
+    const stream = (await server.client.getDevice(serial).shell('')) as Duplex;
+    stream.write('echo from-stdin $((6*7))\nexit\n');
+    const text = await readAll(stream);
+    assert.equal(text.trim(), 'from-stdin 42');
+  });
+
+  it('answers root: as its configuration says (already root when the host user is root)', async function () {
+    const r = await adb(port, ['-s', serial, 'root']);
+    const expected = process.getuid?.() === 0 ? /already running as root/ : /cannot run as root in production builds/;
+    assert.match(r.stdout + r.stderr, expected);
+  });
+
+  it('counts the OPENs it served, by service', function () {
+    const c = daemon.openCounts();
+    assert.ok(c.shell >= 4, JSON.stringify(c));
+    assert.ok(c.sync >= 2, JSON.stringify(c));
+    assert.ok(c.exec >= 1, JSON.stringify(c));
+    assert.equal(daemon.totalOpens(), c.shell + c.exec + c.sync + c.tcp + c.other);
+  });
+});
