@@ -98,6 +98,14 @@ export function classify(op: Op, world: Kernel, expected: OpResult, observed: Op
       if (partial) return { rule: 'part of a range was purged: purges take whole ranges only', section: '§5.2, §5.3' };
       return { rule: 'ranges were purged out of LRU order: what is purged must be a prefix of the LRU (oldest unpin first)', section: '§4.5, §5.3' };
     }
+    if (kept.size > 0 && m !== undefined) {
+      const filePages = [...kept].map((p) => p + m.pgoff);
+      const purgedRanges = m.area.unpinned.filter((r) => r.purged);
+      const wholeRanges = filePages.every((p) => purgedRanges.some((r) => p >= r.pgstart && p <= r.pgend));
+      if (wholeRanges) {
+        return { rule: 'the purge stopped after a number of ranges this lineage\'s shrinker cannot produce (its unit: ranges, pages, or all)', section: '§5.2, §5.3' };
+      }
+    }
     if (kept.size > 0) return { rule: 'a purged page was not zeroed (or data differs from what was stored)', section: '§5.1' };
   }
   return { rule: `result differs: expected ${outcome(expected)}, observed ${outcome(observed)}`, section };

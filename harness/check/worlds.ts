@@ -8,7 +8,7 @@ import type { OpResult } from '../ops/result.js';
 import { checkInvariants } from '../model/invariants.js';
 import { Kernel } from '../model/kernel.js';
 import type { Environment, Features } from '../model/profile.js';
-import { admissiblePurges } from '../model/shrinker.js';
+import { admissiblePurges, type ShrinkerModel } from '../model/shrinker.js';
 import { stateKey } from '../model/state-key.js';
 import { resultKey } from './match.js';
 
@@ -22,6 +22,8 @@ export interface WorldOptions {
   readonly maxWorlds: number;
   /** Check the §11 invariants after every op. */
   readonly checkInvariants: boolean;
+  /** How much a purge trigger may take (§5.2, §5.3): any LRU prefix, or whole shrinker batches on an exclusive guest. */
+  readonly shrinker?: ShrinkerModel;
   /** The script can tell a hole from a zero page (it uses SEEK_DATA/SEEK_HOLE). */
   readonly distinguishHoles?: boolean;
 }
@@ -58,7 +60,7 @@ function reclaimed(worlds: readonly Kernel[], zeroIsHole: boolean): Kernel[] {
   const out: Kernel[] = [];
   for (const w of worlds) {
     out.push(w);
-    for (const k of admissiblePurges(w.features, w.lru.length)) {
+    for (const k of admissiblePurges(w.features, w.lruPages())) {
       if (k === 0) continue;
       const c = w.clone();
       c.purge(k);
@@ -93,7 +95,7 @@ export function step(worlds: readonly Kernel[], op: Op, opts: WorldOptions): Bra
   const branches: Branch[] = [];
   const seen = new Set<string>();
   for (const w of start) {
-    const choices = w.choices(op, opts.contended);
+    const choices = w.choices(op, opts.contended, opts.shrinker ?? 'any-prefix');
     if (choices === undefined) {
       branches.push({ world: w, result: w.apply(op) });
       continue;

@@ -10,12 +10,12 @@ import { Area, PROT_EXEC, PROT_READ, SEAL } from './area.js';
 import { Backing } from './backing.js';
 import * as driver from './driver.js';
 import { errnoName } from './errno.js';
-import { Lru } from './lru.js';
+import { Lru, rangePages } from './lru.js';
 import { appendPage, check, cloneMapping, fill, type Mapping } from './mapping.js';
 import * as memfd from './memfd.js';
 import { DEFAULT_ENVIRONMENT, type Environment, type Features } from './profile.js';
 import { Range } from './range.js';
-import { admissiblePurgeAll, admissiblePurges } from './shrinker.js';
+import { admissiblePurgeAll, admissiblePurges, type ShrinkerModel } from './shrinker.js';
 
 /** A process: its handles (null once closed) and mappings (null once unmapped or failed). */
 export interface Proc {
@@ -72,6 +72,13 @@ export class Kernel {
     }
   }
 
+  /** Page counts of the LRU ranges, oldest first. */
+  lruPages(): number[] {
+    const out: number[] = [];
+    for (const r of this.lru) out.push(rangePages(r));
+    return out;
+  }
+
   /** Release on the last close (§3.9): ranges leave the list and the LRU; nothing is purged. */
   release(area: Area): void {
     for (const r of area.unpinned) this.lru.remove(r);
@@ -84,9 +91,9 @@ export class Kernel {
    * of the LRU that it may purge); undefined for a deterministic op.
    * @param contended - another party may hold the ashmem lock (a busy device)
    */
-  choices(op: Op, contended = false): number[] | undefined {
-    if (op.kind === 'drop_caches') return this.env.root ? admissiblePurges(this.features, this.lru.length) : undefined;
-    if (op.kind === 'pressure') return admissiblePurges(this.features, this.lru.length);
+  choices(op: Op, contended = false, shrinker: ShrinkerModel = 'any-prefix'): number[] | undefined {
+    if (op.kind === 'drop_caches') return this.env.root ? admissiblePurges(this.features, this.lruPages(), shrinker) : undefined;
+    if (op.kind === 'pressure') return admissiblePurges(this.features, this.lruPages(), shrinker);
     if (op.kind === 'purge_all' && contended && this.env.root && this.features.flavor === 'ashmem' && this.features.pinning === 'real') {
       return admissiblePurgeAll(this.features, this.lru.length, contended);
     }

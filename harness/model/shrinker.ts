@@ -8,17 +8,47 @@
 import type { Features } from './profile.js';
 
 /**
+ * How much a drop_caches write or memory pressure may purge:
+ * - `any-prefix`: any prefix of our LRU (a shared device: other processes' ranges interleave,
+ *   the core defers work, §5.3) — the default, which never flags what the spec allows;
+ * - `batches`: this kernel's ranges are the whole global LRU (a fresh, exclusive guest) and
+ *   each shrinker call takes `nr_to_scan = 128` in the lineage's unit, or everything on the
+ *   last call (§5.2, §12: exactly 128 ranges, then the rest).
+ */
+export type ShrinkerModel = 'any-prefix' | 'batches';
+
+/** The shrinker's batch (SHRINK_BATCH / shrinker->batch default). */
+export const SHRINK_BATCH = 128;
+
+/**
  * The prefix lengths (counted in this kernel's own LRU ranges) that a drop_caches write or
  * memory pressure may purge.
  * @param features - the profile's flags
- * @param lruRanges - how many ranges are on the LRU now
+ * @param lruPages - the page count of each LRU range, oldest first
+ * @param model - see {@link ShrinkerModel}
  */
-export function admissiblePurges(features: Features, lruRanges: number): number[] {
+export function admissiblePurges(features: Features, lruPages: readonly number[], model: ShrinkerModel = 'any-prefix'): number[] {
+  const n = lruPages.length;
   if (features.flavor === 'memfd' || features.pinning === 'stub') return [0]; // memfd modes never purge (§6, §7.1)
   // 3.0–3.11: the unsigned budget wraps, so a shrinker call that runs at all empties the
   // whole global LRU (§5.2).
-  if (features.shrinker === 'pages-wrap') return lruRanges === 0 ? [0] : [0, lruRanges];
-  return Array.from({ length: lruRanges + 1 }, (_, k) => k);
+  if (features.shrinker === 'pages-wrap') return n === 0 ? [0] : [0, n];
+  if (model === 'any-prefix') return Array.from({ length: n + 1 }, (_, k) => k);
+  const out = new Set<number>([0, n]);
+  if (features.shrinker === 'ranges' || features.shrinker === 'ranges-trylock') {
+    for (let k = SHRINK_BATCH; k < n; k += SHRINK_BATCH) out.add(k);
+  } else {
+    // Pages units (C-orig signed, Rust): a call stops once it has freed >= 128 pages.
+    let freed = 0;
+    lruPages.forEach((p, idx) => {
+      freed += p;
+      if (freed >= SHRINK_BATCH) {
+        out.add(idx + 1);
+        freed = 0;
+      }
+    });
+  }
+  return [...out].sort((a, b) => a - b);
 }
 
 /**

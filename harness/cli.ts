@@ -1,0 +1,176 @@
+/**
+ * ashmem-harness command line: profiles, predict, judge, exec, run, diff, conform.
+ * Exit codes: 0 consistent / done, 1 divergence, 2 usage or environment error.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { environmentFromHello, findHello } from './check/environment.js';
+import { diffProfiles } from './check/diff.js';
+import { formatDivergence, judge, type JudgeOptions } from './check/judge.js';
+import { predict } from './check/predict.js';
+import { QUIET } from './check/worlds.js';
+import { InputError, readResults, readScript } from './io.js';
+import { DEFAULT_ENVIRONMENT, PROFILES, profileById, UnknownProfileError, type Environment } from './model/profile.js';
+import { defaultSettings } from './ops/generate.js';
+import { TargetError } from './targets/target.js';
+import { registerTargetCommands } from './commands.js';
+
+/** Exit codes. */
+export const EXIT = { ok: 0, diverged: 1, usage: 2 } as const;
+
+function int(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number, got "${v}"`);
+    return n;
+  };
+}
+
+/** Options that describe the machine, for predict and judge (a results file's hello line wins). */
+export function environmentOptions(cmd: Command): Command {
+  return cmd
+    .option('--page-size <bytes>', 'kernel page size', int('page size'))
+    .option('--no-root', 'the caller lacks CAP_SYS_ADMIN (PURGE_ALL_CACHES gives EPERM, drop_caches EACCES)')
+    .addOption(new Option('--bits <bits>', 'the caller\'s word size').choices(['32', '64']))
+    .addOption(new Option('--kernel-bits <bits>', 'the kernel\'s word size').choices(['32', '64']))
+    .option('--kernel <release>', 'kernel release (6.0+ seeks files without FMODE_LSEEK, §12)');
+}
+
+interface EnvFlags { pageSize?: number; root?: boolean; bits?: string; kernelBits?: string; kernel?: string }
+
+/** The environment from flags, on top of a hello line or the defaults. */
+export function environmentFrom(flags: EnvFlags, base: Environment = DEFAULT_ENVIRONMENT): Environment {
+  const major = flags.kernel === undefined ? undefined : Number(/^(\d+)/.exec(flags.kernel)?.[1] ?? 0);
+  return {
+    ...base,
+    ...(flags.pageSize !== undefined ? { pageSize: flags.pageSize } : {}),
+    ...(flags.root === false ? { root: false } : {}),
+    ...(flags.bits !== undefined ? { callerBits: Number(flags.bits) as 32 | 64 } : {}),
+    ...(flags.kernelBits !== undefined ? { kernelBits: Number(flags.kernelBits) as 32 | 64 } : {}),
+    ...(major !== undefined ? { kernelSeeksWithoutFmode: major >= 6 } : {}),
+  };
+}
+
+/** Options that say how busy the machine was, for judge, run and conform. */
+export function worldOptions(cmd: Command): Command {
+  return cmd
+    .option('--other-users', 'other processes use ashmem: PURGE_ALL_CACHES counts are a lower bound (§3.7)')
+    .option('--contended', 'the ashmem lock may be held by others: a trylock PURGE_ALL_CACHES may purge less (§3.7)')
+    .option('--background-reclaim', 'reclaim may purge an LRU prefix before any op (a busy device)')
+    .addOption(new Option('--shrinker <model>', 'what a drop_caches or pressure may purge (§5.2, §5.3)').choices(['any-prefix', 'batches']).default('any-prefix'))
+    .option('--check-invariants', 'check the model\'s §11 invariants after every op');
+}
+
+interface WorldFlags { otherUsers?: boolean; contended?: boolean; backgroundReclaim?: boolean; shrinker: 'any-prefix' | 'batches'; checkInvariants?: boolean }
+
+/** Judge options from flags. */
+export function judgeOptionsFrom(flags: WorldFlags): JudgeOptions {
+  return {
+    ...QUIET,
+    contended: flags.contended === true,
+    backgroundReclaim: flags.backgroundReclaim === true,
+    otherUsers: flags.otherUsers === true,
+    shrinker: flags.shrinker,
+    checkInvariants: flags.checkInvariants === true,
+  };
+}
+
+function write(line: unknown): void {
+  process.stdout.write(JSON.stringify(line) + '\n');
+}
+
+/** Builds the program. */
+export function program(): Command {
+  const p = new Command('ashmem-harness')
+    .description('Conformance and differential testing of Android ashmem against an executable model of the driver')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  p.command('profiles')
+    .description('list the model profiles: one id per line, then a description')
+    .action(() => {
+      for (const pr of PROFILES) process.stdout.write(`${pr.id}\n    ${pr.description} [${pr.sources}]\n`);
+    });
+
+  environmentOptions(worldOptions(p.command('predict')))
+    .description("the model's results for a script, as JSON Lines (nondeterministic ops say what the model admits)")
+    .requiredOption('--profile <id>', 'model profile (see "profiles")')
+    .argument('<script>', 'op script file, or - for standard input')
+    .action((file: string, flags: EnvFlags & WorldFlags & { profile: string }) => {
+      const { script } = readScript(file);
+      predict(script, profileById(flags.profile), environmentFrom(flags), judgeOptionsFrom(flags), write);
+    });
+
+  environmentOptions(worldOptions(p.command('judge')))
+    .description('exit 0 if some admissible model state explains every result, else 1 and the first divergence')
+    .requiredOption('--profile <id>', 'model profile (see "profiles")')
+    .argument('<script>', 'op script file')
+    .argument('<results>', 'JSON Lines results (from exec, a device, or a file), or - for standard input')
+    .action((file: string, resultsFile: string, flags: EnvFlags & WorldFlags & { profile: string }) => {
+      const { script } = readScript(file);
+      const { results, meta } = readResults(resultsFile);
+      const hello = findHello(meta);
+      const env = environmentFrom(flags, hello === undefined ? DEFAULT_ENVIRONMENT : environmentFromHello(hello));
+      const v = judge(script, results, profileById(flags.profile), env, judgeOptionsFrom(flags));
+      switch (v.kind) {
+        case 'consistent':
+          process.stdout.write(`consistent: ${script.ops.length} ops explained by profile ${flags.profile} (${v.worlds} admissible world${v.worlds === 1 ? '' : 's'} at the end${v.skipped.length > 0 ? `; skipped lines ${v.skipped.join(', ')}` : ''})\n`);
+          return;
+        case 'diverged':
+          process.stdout.write(formatDivergence(v.divergence) + '\n');
+          process.exitCode = EXIT.diverged;
+          return;
+        default:
+          process.stderr.write(`${v.kind}: ${v.reason}\n`);
+          process.exitCode = EXIT.usage;
+      }
+    });
+
+  environmentOptions(p.command('diff'))
+    .description('model against model: shrunk scripts that tell two driver lineages apart')
+    .requiredOption('--profile <id>', 'lineage A')
+    .requiredOption('--against <id>', 'lineage B')
+    .option('--cases <n>', 'generated cases', int('cases'), 300)
+    .option('--seed <n>', 'seed (the same seed finds the same scripts)', int('seed'), 1)
+    .option('--length <n>', 'ops per case at most', int('length'), 40)
+    .action(async (flags: EnvFlags & { profile: string; against: string; cases: number; seed: number; length: number }) => {
+      const a = profileById(flags.profile);
+      const b = profileById(flags.against);
+      const env = environmentFrom(flags);
+      const started = Date.now();
+      const found = await diffProfiles(a, b, env, { ...defaultSettings(env.pageSize), length: flags.length }, flags.cases, flags.seed, (d) => {
+        const who = d.direction === 'a-not-b' ? `${a.id} does this, ${b.id} cannot` : `${b.id} does this, ${a.id} cannot`;
+        process.stdout.write(`# ${who}: ${d.divergence.rule} (${d.divergence.section}), at "${d.divergence.op}"\n# ${d.ops} ops, from case ${d.caseIndex} of seed ${d.seed}\n${d.text}\n`);
+      });
+      process.stdout.write(`# ${found.length} distinguishing script(s) in ${((Date.now() - started) / 1000).toFixed(1)} s from ${flags.cases} cases\n`);
+      process.exitCode = found.length > 0 ? EXIT.diverged : EXIT.ok;
+    });
+
+  registerTargetCommands(p);
+  return p;
+}
+
+/** Runs the CLI; never throws, sets the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv as string[], { from: 'user' });
+    return Number(process.exitCode ?? EXIT.ok);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version are not errors; everything else commander rejects is usage.
+      return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (e instanceof InputError || e instanceof UnknownProfileError || e instanceof TargetError) {
+      process.stderr.write(`ashmem-harness: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+}
+
+// Only when run as the program, not when imported by tests.
+if (import.meta.url === `file://${process.argv[1] ?? ''}` || process.argv[1]?.endsWith('/bin/ashmem-harness.js') === true) {
+  main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
+    process.stderr.write(`ashmem-harness: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(70);
+  });
+}
