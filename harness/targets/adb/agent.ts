@@ -4,7 +4,6 @@
  * lines, then a line `%%end`; the probe streams that case's results and an `{"end":...}` line.
  * After set-up a case costs no new service open at all.
  */
-import { randomInt } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { OpResult } from '../../ops/result.js';
 import type { ExecOutcome, ProbeHello } from '../target.js';
@@ -13,7 +12,7 @@ import type { AgentTransport, ForwardService } from './forward-service.js';
 import { LineReader } from './lines.js';
 import { CaseOutput, PROBE_NAME, probeArgs, type ProbeBackend } from './probe-command.js';
 import { newMarker, shQuote, type ShellService } from './shell-service.js';
-import { bounded, sleep } from './timeout.js';
+import { bounded } from './timeout.js';
 
 /** Thrown inside the agent when its connection ended before a case's `end` line. */
 export class AgentConnectionLost extends Error {
@@ -28,7 +27,7 @@ export interface AgentOptions {
   readonly dir: string;
   readonly backend: ProbeBackend | undefined;
   readonly transport: AgentTransport;
-  /** Device port; random in 20000–59999 when omitted. */
+  /** Device port; 0 (the default) lets the probe choose a free one. */
   readonly port?: number;
   readonly commandMs: number;
 }
@@ -52,46 +51,45 @@ export class AgentSession {
 
   /** Starts the agent and connects (bounded). */
   async start(): Promise<ProbeHello> {
-    this.port = this.options.port ?? randomInt(20000, 60000);
     const marker = newMarker();
-    // `exec` keeps the pid we print, so close() can kill exactly this process.
-    const command = `cd ${shQuote(this.options.dir)} && echo "${marker} pid $$" && exec ./${PROBE_NAME}${probeArgs(this.options.backend)} --listen ${this.port}`;
+    // `exec` keeps the pid we print, so stop() can kill exactly this process. Port 0 lets the
+    // probe pick a free device port and tell us (`{"listening":{"port":P}}`), so no guessing.
+    const command = `cd ${shQuote(this.options.dir)} && echo "${marker} pid $$" && exec ./${PROBE_NAME}${probeArgs(this.options.backend)} --listen ${this.options.port ?? 0} 2>&1`;
     const stream = await this.shell.open(command, this.options.commandMs);
     this.shellStream = stream;
     const startup = new LineReader(stream);
-    const pidLine = await bounded(startup.next(), this.options.commandMs, 'agent start');
-    const pid = pidLine?.startsWith(`${marker} pid `) === true ? Number.parseInt(pidLine.slice(marker.length + 5), 10) : Number.NaN;
-    if (Number.isNaN(pid)) throw new AdbCommandError(`the probe agent did not start: ${JSON.stringify(pidLine ?? '(no output)')}`);
-    this.agentPid = pid;
-    if (this.options.transport === 'forward') this.localForward = await this.forward.forward(this.port, this.options.commandMs);
-    // The agent needs a moment to listen; retry the connection within the bound.
-    const deadline = Date.now() + this.options.commandMs;
-    let lastError: unknown;
-    while (Date.now() < deadline) {
-      try {
-        const connection =
-          this.localForward !== undefined
-            ? await this.forward.connectForwarded(this.localForward, this.options.commandMs)
-            : await this.forward.openDirect(this.port, this.options.commandMs);
-        const reader = new LineReader(connection);
-        const first = await bounded(reader.next(), this.options.commandMs, 'agent hello');
-        if (first !== undefined) {
-          const parsed = new CaseOutput('');
-          parsed.json(first);
-          if (parsed.hello === undefined) throw new AdbCommandError(`the probe agent greeted with ${JSON.stringify(first)} instead of a hello line`);
-          this.connection = connection;
-          this.reader = reader;
-          this.hello = parsed.hello;
-          return parsed.hello;
+    const seen: string[] = [];
+    const waitListening = async (): Promise<number> => {
+      for (;;) {
+        const line = await startup.next();
+        if (line === undefined) throw new AdbCommandError(`the probe agent did not start: ${JSON.stringify(seen.join(' / ').slice(0, 400) || '(no output)')}`);
+        if (line.startsWith(`${marker} pid `)) {
+          this.agentPid = Number.parseInt(line.slice(marker.length + 5), 10);
+          continue;
         }
-        connection.destroy();
-      } catch (error) {
-        if (error instanceof AdbCommandError) throw error;
-        lastError = error;
+        const m = /^\{"listening":\{"port":(\d+)\}\}/.exec(line);
+        if (m?.[1] !== undefined) return Number(m[1]);
+        seen.push(line);
       }
-      await sleep(100);
+    };
+    this.port = await bounded(waitListening(), this.options.commandMs, 'probe agent start', () => stream.destroy());
+    if (this.options.transport === 'forward') this.localForward = await this.forward.forward(this.port, this.options.commandMs);
+    const connection =
+      this.localForward !== undefined
+        ? await this.forward.connectForwarded(this.localForward, this.options.commandMs)
+        : await this.forward.openDirect(this.port, this.options.commandMs);
+    const reader = new LineReader(connection);
+    const first = await bounded(reader.next(), this.options.commandMs, 'probe agent hello', () => connection.destroy());
+    const parsed = new CaseOutput('');
+    if (first !== undefined) parsed.json(first);
+    if (parsed.hello === undefined) {
+      connection.destroy();
+      throw new AdbCommandError(`the probe agent on device port ${this.port} greeted with ${JSON.stringify(first ?? '(connection closed)')} instead of a hello line`);
     }
-    throw new AdbCommandError(`could not connect to the probe agent on device port ${this.port}: ${String(lastError ?? 'connection closed')}`);
+    this.connection = connection;
+    this.reader = reader;
+    this.hello = parsed.hello;
+    return parsed.hello;
   }
 
   /** Runs one case on the open connection. */
@@ -113,7 +111,9 @@ export class AgentSession {
     };
     await bounded(read(), ms, 'agent case', () => connection.destroy());
     const end = out.end ?? { ops: out.results.length, status: 0 };
-    return { hello, results: out.results, exit: { code: end.status, signal: null }, stderr: out.other.join('\n') };
+    // The agent reports a killed worker as status 128+N with the signal's name.
+    const exit = end.signal !== undefined ? { code: null, signal: end.signal } : { code: end.status, signal: null };
+    return { hello, results: out.results, exit, stderr: [...out.other, ...(end.error !== undefined ? [end.error] : [])].join('\n') };
   }
 
   /** Disconnects, kills the agent by pid and removes the forward (best effort, bounded). */

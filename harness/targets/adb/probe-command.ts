@@ -67,10 +67,18 @@ export function exitFromStatus(status: number): { code: number | null; signal: s
   return { code: status, signal: null };
 }
 
+/** The probe's last line of a case: op count, exit status, and in agent mode a signal or error. */
+export interface ProbeEnd {
+  readonly ops: number;
+  readonly status: number;
+  readonly signal?: string;
+  readonly error?: string;
+}
+
 /** Parses a case's output line by line. */
 export class CaseOutput {
   hello: ProbeHello | undefined;
-  end: { ops: number; status: number } | undefined;
+  end: ProbeEnd | undefined;
   pid: number | undefined;
   status: number | undefined;
   readonly results: OpResult[] = [];
@@ -113,7 +121,7 @@ export class CaseOutput {
     }
     const record = value as Record<string, unknown>;
     if ('hello' in record) this.hello = record['hello'] as ProbeHello;
-    else if ('end' in record) this.end = record['end'] as { ops: number; status: number };
+    else if ('end' in record) this.end = record['end'] as ProbeEnd;
     else if (typeof record['i'] === 'number' && typeof record['op'] === 'string') {
       const result = record as unknown as OpResult;
       this.results.push(result);

@@ -47,7 +47,8 @@ export class ShellService {
   /** Runs a command with an exit-status marker. */
   async runWithStatus(command: string, ms: number): Promise<ShellResult> {
     const marker = newMarker();
-    const text = await this.run(`${command}; echo; echo "${marker} $?"`, ms);
+    // Save $? before the bare `echo` (which starts the marker on a fresh line) overwrites it.
+    const text = await this.run(`${command}; s=$?; echo; echo "${marker} $s"`, ms);
     const at = text.lastIndexOf(`${marker} `);
     if (at < 0) return { output: text, status: null };
     const status = Number.parseInt(text.slice(at + marker.length + 1), 10);
