@@ -443,7 +443,7 @@ unsigned long script_run(struct line_reader *r) {
     if (too_long) {
       line_op_word(text, len, word, sizeof word);
       snprintf(err.message, sizeof err.message, "line too long (more than %u bytes)", PROBE_MAX_LINE);
-      err.col = col_of(text, len) + 1;
+      err.col = col_of(text, len); /* the first byte past the limit */
       parse_error_result(line, word, &err);
       continue;
     }

@@ -1,0 +1,87 @@
+/**
+ * Shared helpers of the probe tests: build the probes when missing, run one raw (bytes in,
+ * lines out), and facts about this host that decide which results to expect.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ANDROID_ABIS, probeCommand, probePath, repositoryRoot, type ProbeAbi } from '../../harness/targets/probe-binary.js';
+
+/** Every build the tests exercise. */
+export const ALL_ABIS: readonly ProbeAbi[] = [...ANDROID_ABIS, 'host'];
+
+/** Runs scripts/build-probe when any probe binary is missing (the Mocha `before` hook). */
+export function ensureProbesBuilt(): void {
+  if (ALL_ABIS.every((abi) => fs.existsSync(probePath(abi)))) return;
+  execFileSync(path.join(repositoryRoot(), 'scripts', 'build-probe'), { stdio: 'pipe' });
+}
+
+/** The host has an ashmem node: then results of ashmem ioctls differ from the memfd ones. */
+export const HOST_HAS_ASHMEM = fs.existsSync('/dev/ashmem') || fs.readdirSync('/dev').some((n) => n.startsWith('ashmem'));
+
+/** The host kernel is an Android kernel (could carry the memfd ashmem shim). */
+export const HOST_IS_ANDROID = /android/i.test(os.release());
+
+/**
+ * What an ashmem ioctl on a memfd gives here: the kernel's ENOTTY when the probe runs natively;
+ * under qemu-user the emulator itself answers ENOSYS, because it forwards only ioctls it knows how
+ * to translate and the ashmem numbers are not among them.
+ */
+export function memfdIoctlErrno(abi: ProbeAbi): string {
+  return probeCommand(abi).emulated ? 'ENOSYS' : 'ENOTTY';
+}
+
+/** What `uname -m` says inside the probe for an ABI on this x86_64 host. */
+export function expectedMachine(abi: ProbeAbi): string {
+  if (abi === 'arm64-v8a') return 'aarch64';
+  if (abi === 'armeabi-v7a') return 'armv7l';
+  return os.machine();
+}
+
+/** Raw output of one probe run. */
+export interface RawRun {
+  readonly stdout: Buffer;
+  readonly lines: string[];
+  readonly json: Record<string, unknown>[];
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+/** Runs the probe for an ABI with `input` as its stdin (bytes exactly as given). */
+export function runProbe(abi: ProbeAbi, input: string | Buffer, extraArgs: readonly string[] = [], timeoutMs = 30_000): Promise<RawRun> {
+  const cmd = probeCommand(abi);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd.command, [...cmd.args, ...extraArgs], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.on('error', reject);
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const stdout = Buffer.concat(chunks);
+      const lines = stdout.toString('latin1').split('\n').filter((l) => l !== '');
+      const json = lines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+      resolve({ stdout, lines, json, code, signal });
+    });
+  });
+}
+
+/** Result lines only (those with a line number `i`). */
+export function resultsOf(run: RawRun): Record<string, unknown>[] {
+  return run.json.filter((j) => typeof j['i'] === 'number');
+}
+
+/** The result for script line `i` (and process), failing loudly when absent. */
+export function at(results: readonly Record<string, unknown>[], i: number): Record<string, unknown> {
+  const found = results.filter((r) => r['i'] === i);
+  if (found.length !== 1) throw new Error(`expected exactly one result for line ${i}, got ${JSON.stringify(found)}`);
+  return found[0] as Record<string, unknown>;
+}
+
+/** A script from lines (line N of the array is script line N+1). */
+export function script(...lines: string[]): string {
+  return `${lines.join('\n')}\n`;
+}
