@@ -276,7 +276,8 @@ export class AdbTarget implements Target {
 
   private async killQuietly(pid: number): Promise<void> {
     try {
-      await this.shell.run(`kill -9 ${pid} 2>/dev/null; true`, this.t.commandMs);
+      // Its children first (a pressure helper, forked cases), then the probe, by pid only.
+      await this.shell.run(`pkill -9 -P ${pid} 2>/dev/null; kill -9 ${pid} 2>/dev/null; true`, this.t.commandMs);
     } catch {
       // The device may be gone.
     }

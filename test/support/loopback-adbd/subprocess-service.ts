@@ -19,9 +19,13 @@ export interface SubprocessEnvironment {
   readonly children: Set<ChildProcess>;
 }
 
-/** Kills a child's whole process group: the shell and whatever it started. */
+/**
+ * Kills a child's whole process group: the shell and whatever it started, even after the shell
+ * itself exited (a background helper may outlive it; Linux keeps the group id from being reused
+ * while any member lives, so this never hits a stranger).
+ */
 export function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  if (child.pid === undefined) return;
   try {
     process.kill(-child.pid, signal);
   } catch {
@@ -69,8 +73,12 @@ export function startSubprocess(stream: AdbStream, command: string, mergeStderr:
       if (stdin.destroyed) return resolve();
       stdin.write(data, () => resolve());
     });
-  stream.onClose = () => killGroup(child);
-  child.on('exit', () => host.children.delete(child));
+  // When the stream closes, for whatever reason, nothing the command started outlives it here
+  // (test infrastructure must not leak processes between tests).
+  stream.onClose = () => {
+    killGroup(child);
+    host.children.delete(child);
+  };
   child.on('error', () => {
     host.children.delete(child);
     stream.close();

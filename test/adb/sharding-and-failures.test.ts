@@ -1,0 +1,164 @@
+/**
+ * Many devices and the ways a run breaks, end to end through the real adb server: two loopback
+ * devices sharing a queue; a device killed between cases and in the middle of one (its results so
+ * far kept); the adb server killed (reconnect once) or gone for good; no adb binary at all.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import type { OpResult } from '../../harness/ops/result.js';
+import {
+  AdbDeviceVanishedError,
+  AdbMissingError,
+  AdbServer,
+  AdbServerError,
+  AdbTarget,
+  probeBinaryPath,
+  runSharded,
+  shardRoundRobin,
+} from '../../harness/targets/adb/index.js';
+import { freeLocalPort } from '../../harness/targets/adb/forward-service.js';
+import { DeviceVanishedError } from '../../harness/targets/target.js';
+import { LoopbackAdbd } from '../support/loopback-adbd/index.js';
+import { connectLoopback, startPrivateAdbServer } from '../support/private-adb-server.js';
+
+/** Case n: a script whose results identify it (the bytes read back are n). The loopback
+ * device runs this machine's kernel, where the probe meets memfd: `truncate` sizes the region. */
+function caseScript(n: number): string {
+  return `open r0\ntruncate r0 4096\nmmap m0 r0 4096 3 shared 0\nfill m0 0 4096 ${n % 256}\ncheck m0 0 4096\nclose r0\n`;
+}
+
+describe('adb target: sharding, vanishing devices, adb server restarts', function () {
+  this.timeout(120_000);
+  let stop: () => Promise<void> = async () => undefined;
+  let server: AdbServer;
+  const daemons: LoopbackAdbd[] = [];
+  const targets: AdbTarget[] = [];
+
+  async function device(): Promise<{ daemon: LoopbackAdbd; target: AdbTarget }> {
+    const daemon = new LoopbackAdbd({ abis: ['x86_64'] });
+    await daemon.start();
+    daemons.push(daemon);
+    await connectLoopback(server, daemon);
+    const target = new AdbTarget({ server, serial: daemon.serial, deviceDir: daemon.scratchDir, timeouts: { deviceMs: 8000 } });
+    targets.push(target);
+    return { daemon, target };
+  }
+
+  before(async function () {
+    assert.ok(fs.existsSync(probeBinaryPath('x86_64')), 'the x86_64 probe is not built: run scripts/build-probe');
+    const started = await startPrivateAdbServer();
+    stop = started.stop;
+    server = started.server;
+  });
+
+  afterEach(async function () {
+    for (const t of targets.splice(0)) await t.close();
+    for (const d of daemons.splice(0)) await d.close();
+  });
+
+  after(async function () {
+    await stop();
+  });
+
+  it('splits cases round-robin deterministically', function () {
+    assert.deepEqual(shardRoundRobin([1, 2, 3, 4, 5], 2), [[1, 3, 5], [2, 4]]);
+    assert.deepEqual(shardRoundRobin([1, 2], 3), [[1], [2], []]);
+  });
+
+  it('shards cases over two loopback devices at once, every case run once with its own results', async function () {
+    const a = await device();
+    const b = await device();
+    const cases = Array.from({ length: 12 }, (_, i) => i);
+    const run = await runSharded([a.target, b.target], cases, { script: caseScript });
+    assert.equal(run.outcomes.length, 12);
+    assert.deepEqual(run.notRun, []);
+    assert.equal(run.stopped.size, 0);
+    const used = new Set(run.outcomes.map((o) => o.target));
+    assert.deepEqual([...used].sort(), [a.target.id, b.target.id].sort());
+    for (const o of run.outcomes) {
+      assert.ok(o.ok);
+      if (!o.ok) continue;
+      const check = o.outcome.results.find((r) => r.op === 'check');
+      assert.deepEqual(check?.rle, [[o.case % 256, 4096]], `case ${o.case} on ${o.target}`);
+    }
+    // Each device served only its own cases: its daemon saw one shell OPEN per case (+ set-up).
+    const perTarget = (id: string): number => run.outcomes.filter((o) => o.target === id).length;
+    assert.equal(a.daemon.openCounts().shell, perTarget(a.target.id) + 2);
+    assert.equal(b.daemon.openCounts().shell, perTarget(b.target.id) + 2);
+  });
+
+  it('stops a device killed between cases with DeviceVanishedError; the other device finishes; results so far are kept', async function () {
+    const a = await device();
+    const b = await device();
+    await Promise.all([a.target.facts(), b.target.facts()]);
+    let bDone = 0;
+    const cases = Array.from({ length: 10 }, (_, i) => i);
+    const run = await runSharded([a.target, b.target], cases, {
+      script: caseScript,
+      onOutcome: (o) => {
+        if (o.target === b.target.id && o.ok && ++bDone === 2) b.daemon.kill();
+      },
+    });
+    const bError = run.stopped.get(b.target.id);
+    assert.ok(bError instanceof AdbDeviceVanishedError, String(bError));
+    assert.ok(bError instanceof DeviceVanishedError);
+    assert.match(bError.message, new RegExp(b.daemon.serial.replace(/\./g, '\\.')));
+    assert.equal(run.outcomes.filter((o) => o.target === b.target.id && o.ok).length, 2);
+    assert.equal(run.outcomes.filter((o) => o.ok).length, 9); // one case failed with the vanish
+    assert.deepEqual(run.notRun, []);
+    assert.equal(run.stopped.has(a.target.id), false);
+  });
+
+  it('keeps the results of a case cut mid-run by a vanishing device', async function () {
+    const { daemon, target } = await device();
+    await target.facts();
+    const seen: OpResult[] = [];
+    const running = target.exec('open r0\nset_name r0 "before"\npressure 4 5\nclose r0\n', (r) => {
+      seen.push(r);
+      if (r.op === 'set_name') setTimeout(() => daemon.kill(), 100);
+    });
+    const error = await running.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof AdbDeviceVanishedError, String(error));
+    assert.deepEqual(error.partial.map((r) => r.op), ['open', 'set_name']);
+    assert.deepEqual(seen.map((r) => r.op), ['open', 'set_name']);
+    assert.match(error.message, /vanished mid-run/);
+  });
+
+  it('reconnects once after an adb server restart and goes on', async function () {
+    const { target } = await device();
+    const first = await target.exec(caseScript(1));
+    assert.equal(first.results.length, 6);
+    await server.kill();
+    assert.equal(await server.reachable(), false);
+    const second = await target.exec(caseScript(2));
+    assert.deepEqual(second.results.find((r) => r.op === 'check')?.rle, [[2, 4096]]);
+    assert.equal(target.reconnects, 1);
+  });
+
+  it('fails clearly when the adb server is gone and cannot be restarted', async function () {
+    const { daemon } = await device();
+    const noBin = new AdbServer({ port: server.port, bin: '/nonexistent/adb' });
+    const target = new AdbTarget({ server: noBin, serial: daemon.serial, deviceDir: daemon.scratchDir, timeouts: { deviceMs: 3000 } });
+    targets.push(target);
+    await target.facts();
+    await server.kill();
+    const error = await target.exec(caseScript(3)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof AdbServerError, String(error));
+    assert.match(error.message, /went away.*reconnecting failed/);
+    assert.match(error.message, /not found or not runnable/);
+    // Bring the shared server back for the tests after this one.
+    await server.ensureRunning();
+  });
+
+  it('says how to install adb when the binary is missing', async function () {
+    const port = await freeLocalPort();
+    const missing = new AdbServer({ port, bin: '/nonexistent/adb' });
+    await assert.rejects(missing.ensureRunning(), (e: unknown) => e instanceof AdbMissingError && /apt-get install adb/.test(e.message) && e.message.includes('/nonexistent/adb'));
+  });
+});
