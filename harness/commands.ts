@@ -2,7 +2,12 @@
  * The verbs that reach a target: exec, run, conform. Kept apart from cli.ts so that the
  * model-only verbs load without the adb stack.
  */
-import { Option, type Command } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { JudgeOptions } from './check/judge.js';
+import { QUIET } from './check/worlds.js';
+import type { Report } from './report/types.js';
 import { JsonlSink, readScript } from './io.js';
 import type { ResolveOptions } from './targets/resolve.js';
 import type { Target } from './targets/target.js';
@@ -38,6 +43,55 @@ export async function openTargets(flags: TargetFlags): Promise<Target[]> {
   return resolveTargets(flags.target, resolveOptionsFrom(flags));
 }
 
+function int(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number, got "${v}"`);
+    return n;
+  };
+}
+
+interface BusyFlags { otherUsers?: boolean; quiet?: boolean; backgroundReclaim?: boolean; shrinker?: 'any-prefix' | 'batches' }
+
+/** Options saying how busy the targets are. */
+function busyOptions(cmd: Command): Command {
+  return cmd
+    .option('--quiet', 'treat devices as exclusive and quiet (a fresh emulator nobody else uses): exact PURGE_ALL_CACHES counts')
+    .option('--background-reclaim', 'reclaim may purge an LRU prefix before any op')
+    .addOption(new Option('--shrinker <model>', 'what drop_caches or pressure may purge (§5.2, §5.3)').choices(['any-prefix', 'batches']));
+}
+
+/**
+ * Judge options for a target: this machine is exclusive and quiet; a device is busy (other
+ * apps use ashmem, its lock may be contended) unless --quiet says otherwise.
+ */
+export function judgeOptionsFor(targetId: string, f: BusyFlags): JudgeOptions {
+  const device = targetId.startsWith('adb:') && f.quiet !== true;
+  return {
+    ...QUIET,
+    otherUsers: device,
+    contended: device,
+    backgroundReclaim: f.backgroundReclaim === true,
+    shrinker: f.shrinker ?? 'any-prefix',
+  };
+}
+
+/** Writes report.json, junit.xml and report.html into `out`. */
+async function writeReports(report: Report, out: string): Promise<void> {
+  const { writeJson } = await import('./report/json.js');
+  const { writeJunit } = await import('./report/junit.js');
+  const { writeHtml } = await import('./report/html.js');
+  writeJson(report, path.join(out, 'report.json'));
+  writeJunit(report, path.join(out, 'junit.xml'));
+  writeHtml(report, path.join(out, 'report.html'));
+}
+
+function summary(report: Report): { passed: number; diverged: number; skipped: number; error: number } {
+  const n = { passed: 0, diverged: 0, skipped: 0, error: 0 };
+  for (const c of report.cases) n[c.status]++;
+  return n;
+}
+
 /** Adds exec (and, as they exist, run and conform) to the program. */
 export function registerTargetCommands(p: Command): void {
   targetOptions(p.command('exec'))
@@ -61,6 +115,79 @@ export function registerTargetCommands(p: Command): void {
       } finally {
         sink?.close();
         await target.close();
+      }
+    });
+
+  busyOptions(targetOptions(p.command('run')))
+    .description('generated cases on the target(s): executed, judged, divergences shrunk, reports written')
+    .option('--profile <id>', 'model profile, or auto (from the target\'s facts and fingerprints)', 'auto')
+    .option('--cases <n>', 'cases in all (sharded across targets)', int('cases'), 100)
+    .option('--seed <n>', 'seed: the same seed gives the same cases', int('seed'), 1)
+    .option('--length <n>', 'ops per case at most (after the prelude)', int('length'), 40)
+    .option('--shrink-budget <n>', 're-executions allowed to shrink one divergence', int('shrink budget'), 200)
+    .requiredOption('--out <dir>', 'report folder (results.jsonl, report.json, junit.xml, report.html, repro/)')
+    .action(async (flags: TargetFlags & BusyFlags & { profile: string; cases: number; seed: number; length: number; shrinkBudget: number; out: string }) => {
+      const { prepareTargets, runCases } = await import('./check/run.js');
+      const { createProgress } = await import('./report/progress.js');
+      const targets = await openTargets(flags);
+      try {
+        const prepared = await prepareTargets(targets, flags.profile);
+        for (const t of prepared) process.stderr.write(`${t.info.id}: profile ${t.info.profile} (${t.info.profileReason})\n`);
+        fs.mkdirSync(flags.out, { recursive: true });
+        const progress = createProgress(flags.cases, process.stderr);
+        const { report, error } = await runCases(prepared, {
+          cases: flags.cases, seed: flags.seed, length: flags.length, out: flags.out, profile: flags.profile, shrinkBudget: flags.shrinkBudget,
+          judgeOptions: (t) => judgeOptionsFor(t.id, flags),
+          onCase: (c) => progress.tick(`${c.id} on ${c.target}`, c.status),
+        });
+        progress.stop();
+        await writeReports(report, flags.out);
+        const n = summary(report);
+        process.stdout.write(`${report.cases.length} cases: ${n.passed} passed, ${n.diverged} diverged, ${n.skipped} skipped, ${n.error} errors; reports in ${flags.out}\n`);
+        for (const c of report.cases) if (c.repro !== undefined) process.stdout.write(`  ${c.id} on ${c.target}: ${c.divergence?.rule ?? ''} -> ${c.repro.dir}\n`);
+        if (error !== undefined) {
+          process.stderr.write(`ashmem-harness: ${error.message}\n(results so far are in ${flags.out})\n`);
+          process.exitCode = 2;
+        } else process.exitCode = n.diverged > 0 ? 1 : n.error > 0 ? 2 : 0;
+      } finally {
+        for (const t of targets) await t.close();
+      }
+    });
+
+  busyOptions(targetOptions(p.command('conform')))
+    .description('the curated suite: one scenario per behaviour of the spec, judged per scenario on each target')
+    .option('--profile <id>', 'model profile, or auto', 'auto')
+    .option('--only <pattern>', 'only scenarios whose name matches this regular expression')
+    .requiredOption('--out <dir>', 'report folder (results.jsonl, report.json, junit.xml, report.html)')
+    .action(async (flags: TargetFlags & BusyFlags & { profile: string; only?: string; out: string }) => {
+      const { prepareTargets } = await import('./check/run.js');
+      const { conformSuite, loadScenarios } = await import('./check/conform.js');
+      const { createProgress } = await import('./report/progress.js');
+      let only: RegExp | undefined;
+      try {
+        only = flags.only === undefined ? undefined : new RegExp(flags.only);
+      } catch {
+        throw new InvalidArgumentError(`--only is not a valid regular expression: ${flags.only ?? ''}`);
+      }
+      const scenarios = loadScenarios(undefined, only);
+      if (scenarios.length === 0) throw new InvalidArgumentError(`no scenario matches --only ${flags.only ?? ''}`);
+      const targets = await openTargets(flags);
+      try {
+        const prepared = await prepareTargets(targets, flags.profile);
+        for (const t of prepared) process.stderr.write(`${t.info.id}: profile ${t.info.profile} (${t.info.profileReason})\n`);
+        const progress = createProgress(scenarios.length * prepared.length, process.stderr);
+        const { report, error } = await conformSuite(prepared, scenarios, flags.out, (pt) => judgeOptionsFor(pt.target.id, flags), (c) => progress.tick(`${c.id} on ${c.target}`, c.status));
+        progress.stop();
+        await writeReports(report, flags.out);
+        const n = summary(report);
+        process.stdout.write(`${scenarios.length} scenarios x ${prepared.length} target(s): ${n.passed} passed, ${n.diverged} diverged, ${n.skipped} skipped, ${n.error} errors; reports in ${flags.out}\n`);
+        for (const c of report.cases) if (c.status === 'diverged') process.stdout.write(`  DIVERGED ${c.id} on ${c.target} (${c.section ?? ''}): ${c.divergence?.rule ?? ''}\n`);
+        if (error !== undefined) {
+          process.stderr.write(`ashmem-harness: ${error.message}\n(results so far are in ${flags.out})\n`);
+          process.exitCode = 2;
+        } else process.exitCode = n.diverged > 0 ? 1 : n.error > 0 ? 2 : 0;
+      } finally {
+        for (const t of targets) await t.close();
       }
     });
 }

@@ -99,10 +99,17 @@ export function classify(op: Op, world: Kernel, expected: OpResult, observed: Op
       return { rule: 'ranges were purged out of LRU order: what is purged must be a prefix of the LRU (oldest unpin first)', section: '§4.5, §5.3' };
     }
     if (kept.size > 0 && m !== undefined) {
-      const filePages = [...kept].map((p) => p + m.pgoff);
-      const purgedRanges = m.area.unpinned.filter((r) => r.purged);
-      const wholeRanges = filePages.every((p) => purgedRanges.some((r) => p >= r.pgstart && p <= r.pgend));
-      if (wholeRanges) {
+      const keptFile = new Set([...kept].map((p) => p + m.pgoff));
+      const purgedRanges = m.area.unpinned.filter((r) => r.purged && rangePages(r) > 0);
+      const inPurged = [...keptFile].every((p) => purgedRanges.some((r) => p >= r.pgstart && p <= r.pgend));
+      if (inPurged) {
+        // A purged range that came back partly kept: the purge split it.
+        const split = purgedRanges.some((r) => {
+          let n = 0;
+          for (let p = r.pgstart; p <= r.pgend; p++) if (keptFile.has(p)) n++;
+          return n > 0 && n < rangePages(r);
+        });
+        if (split) return { rule: 'part of a range was purged: purges take whole ranges only', section: '§5.2, §5.3' };
         return { rule: 'the purge stopped after a number of ranges this lineage\'s shrinker cannot produce (its unit: ranges, pages, or all)', section: '§5.2, §5.3' };
       }
     }

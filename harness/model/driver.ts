@@ -3,7 +3,8 @@
  * lineage, mmap (§3.5) and llseek (§3.9). The list walks are in `pinning.ts`.
  */
 import type { KernelOp, PinKind, Whence } from '../ops/ast.js';
-import { Area, PROT_EXEC, PROT_MASK, PROT_READ } from './area.js';
+import type { Area} from './area.js';
+import { PROT_EXEC, PROT_MASK, PROT_READ } from './area.js';
 import { Backing } from './backing.js';
 import { decodeCommand, nativeNumber, VFS_COMMANDS, type AshmemCommand } from './ioctl.js';
 import { fail, ok, syscallReturn, UNMODELLED, type Answer, type Kernel, type Proc } from './kernel.js';

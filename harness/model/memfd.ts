@@ -4,7 +4,8 @@
  * answers them from the memfd (sizes from i_size, prot from write seals, pinning stubbed).
  */
 import type { Whence } from '../ops/ast.js';
-import { Area, PROT_EXEC, PROT_READ, PROT_WRITE, SEAL } from './area.js';
+import type { Area} from './area.js';
+import { PROT_EXEC, PROT_READ, PROT_WRITE, SEAL } from './area.js';
 import { type Backing, writePage } from './backing.js';
 import { ioctlCall, seekFile } from './driver.js';
 import { decodeCommand, VFS_COMMANDS } from './ioctl.js';

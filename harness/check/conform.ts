@@ -1,0 +1,122 @@
+/**
+ * `conform`: the curated suite (`conformance/scenarios/*.ops`, one file per behaviour of the
+ * spec) run on every target, judged against the target's profile, reported per scenario:
+ * passed, diverged, or skipped with the reason.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseScript } from '../ops/parse.js';
+import type { CaseRecord, Report } from '../report/types.js';
+import { JsonlSink } from '../io.js';
+import { TargetError } from '../targets/target.js';
+import type { JudgeOptions } from './judge.js';
+import { judgeCase, type PreparedTarget } from './run.js';
+
+/** A scenario and its header. */
+export interface Scenario {
+  readonly name: string;
+  readonly file: string;
+  readonly text: string;
+  readonly title: string;
+  readonly section: string;
+  readonly shows: string;
+  readonly needs: readonly string[];
+  /** Profiles it applies to; empty = all. */
+  readonly profiles: readonly string[];
+  readonly decidable?: string;
+}
+
+/** The scenarios folder of this checkout. */
+export function scenariosDir(): string {
+  return path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'conformance', 'scenarios');
+}
+
+/** Reads a scenario's `# key: value` header lines. */
+export function parseHeader(text: string): Record<string, string> {
+  const h: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^#\s*([a-z]+):\s*(.*?)\s*$/.exec(line);
+    if (m !== null && m[1] !== undefined && m[2] !== undefined && !(m[1] in h)) h[m[1]] = m[2].replace(/\s+#.*$/, '');
+    else if (!line.startsWith('#') && line.trim() !== '') break;
+  }
+  return h;
+}
+
+/** Loads every scenario (sorted by name), optionally those whose name matches `only`. */
+export function loadScenarios(dir = scenariosDir(), only?: RegExp): Scenario[] {
+  if (!fs.existsSync(dir)) throw new TargetError(`no scenarios folder at ${dir}`);
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.ops')).sort().flatMap((f) => {
+    const name = f.replace(/\.ops$/, '');
+    if (only !== undefined && !only.test(name)) return [];
+    const file = path.join(dir, f);
+    const text = fs.readFileSync(file, 'utf8');
+    const h = parseHeader(text);
+    const words = (v: string | undefined): string[] => (v ?? '').split(/[\s,]+/).filter((x) => x !== '');
+    return [{
+      name, file, text,
+      title: h.title ?? name,
+      section: h.section ?? '?',
+      shows: h.shows ?? '',
+      needs: words(h.needs),
+      profiles: words(h.profiles),
+      ...(h.decidable !== undefined ? { decidable: h.decidable } : {}),
+    }];
+  });
+}
+
+/** Why a scenario does not apply to a target, or undefined when it runs. */
+export function skipReason(s: Scenario, p: PreparedTarget): string | undefined {
+  const memfd = p.profile.features.flavor === 'memfd';
+  if (s.profiles.length > 0 && !s.profiles.includes(p.profile.id)) return `not applicable to profile ${p.profile.id} (scenario is for ${s.profiles.join(', ')})`;
+  if (s.needs.includes('root') && !p.env.root) return 'needs root (CAP_SYS_ADMIN for PURGE_ALL_CACHES / drop_caches)';
+  if (s.needs.includes('memfd') && !memfd) return 'needs a memfd-backed target';
+  const forMemfd = s.needs.includes('memfd') || s.profiles.some((x) => /memfd|host/.test(x));
+  if (memfd && !forMemfd) return `needs /dev/ashmem: this target has memfd only (profile ${p.profile.id}); ${s.section} is not exercised here`;
+  return undefined;
+}
+
+/** Runs the suite on prepared targets; writes `results.jsonl` as scenarios finish. */
+export async function conformSuite(prepared: readonly PreparedTarget[], scenarios: readonly Scenario[], out: string, judgeOptions: (p: PreparedTarget) => JudgeOptions, onCase?: (c: CaseRecord) => void): Promise<{ report: Report; error?: TargetError }> {
+  fs.mkdirSync(out, { recursive: true });
+  const started = new Date().toISOString();
+  const sink = new JsonlSink(path.join(out, 'results.jsonl'));
+  const cases: CaseRecord[] = [];
+  let error: TargetError | undefined;
+  try {
+    await Promise.all(prepared.map(async (p) => {
+      for (const s of scenarios) {
+        if (error !== undefined) return;
+        const t0 = Date.now();
+        const meta = { section: s.section, title: s.title };
+        const why = skipReason(s, p);
+        let rec: CaseRecord;
+        if (why !== undefined) {
+          rec = { target: p.target.id, id: s.name, ...meta, status: 'skipped', reason: why, profile: p.profile.id, script: s.text, results: [], durationMs: 0 };
+        } else {
+          try {
+            const o = await p.target.exec(s.text);
+            rec = await judgeCase(p, s.name, s.text, parseScript(s.text), o.results, judgeOptions(p), out, 50, t0, meta);
+          } catch (e) {
+            if (!(e instanceof TargetError)) throw e;
+            error ??= e;
+            rec = { target: p.target.id, id: s.name, ...meta, status: 'error', reason: e.message, profile: p.profile.id, script: s.text, results: [], durationMs: Date.now() - t0 };
+          }
+        }
+        cases.push(rec);
+        sink.write({ target: rec.target, id: rec.id, section: s.section, status: rec.status, ...(rec.reason !== undefined ? { reason: rec.reason } : {}), ...(rec.divergence !== undefined ? { divergence: rec.divergence } : {}) });
+        onCase?.(rec);
+      }
+    }));
+  } finally {
+    sink.close();
+  }
+  const report: Report = {
+    kind: 'conform',
+    started,
+    finished: new Date().toISOString(),
+    settings: { scenarios: scenarios.length },
+    targets: prepared.map((p) => p.info),
+    cases,
+  };
+  return error === undefined ? { report } : { report, error };
+}
