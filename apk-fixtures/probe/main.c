@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -155,6 +156,7 @@ static void agent_case(const unsigned char *text, size_t len) {
   fflush(g_out);
   pid_t pid = fork();
   if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     g_results = count;
     struct line_reader r;
     reader_mem(&r, text, len);
@@ -271,6 +273,8 @@ static int agent_main(const char *port_text) {
     }
     pid_t pid = fork();
     if (pid == 0) {
+      /* Killing the agent (the adb side kills it by pid) ends its sessions and workers too. */
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
       close(s);
       agent_session(c);
     }

@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -615,12 +616,16 @@ static void sleep_ms(long ms) {
 static void do_pressure(const struct op *op) {
   uint64_t mib = op->arg[0], seconds = op->arg[1];
   fflush(g_out);
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     finish_call(op, -1, errno);
     return;
   }
   if (pid == 0) {
+    /* Never outlive the probe (a timed-out probe is SIGKILLed and cannot kill its helper). */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(0);
     /* The helper, not the probe, is what the OOM killer should pick. */
     int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
     if (fd >= 0) {

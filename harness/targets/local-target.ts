@@ -171,7 +171,7 @@ export class LocalTarget implements Target {
    * @throws TargetTimeoutError when the probe does not finish within the bound (it is killed)
    * @throws TargetError when the probe cannot start or writes no hello line
    */
-  exec(script: string, onResult?: (result: OpResult) => void): Promise<ExecOutcome> {
+  async exec(script: string, onResult?: (result: OpResult) => void): Promise<ExecOutcome> {
     const cmd = this.command();
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_LOCAL_TIMEOUT_MS;
     const args = [...cmd.args, ...(this.options.backend !== undefined ? ['--backend', this.options.backend] : [])];
