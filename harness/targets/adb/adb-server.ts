@@ -10,12 +10,19 @@
  * adbkit's promises are typed as Bluebird, whose types are not installed here, so every result
  * is given its type explicitly where it crosses into our code.
  */
-import { Adb, type Client, type Device } from '@devicefarmer/adbkit';
+import type { Client, Device } from '@devicefarmer/adbkit';
+import { createRequire } from 'node:module';
 import type { EventEmitter } from 'node:events';
 import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { AdbError, AdbMissingError, AdbServerError } from './errors.js';
 import { bounded, sleep } from './timeout.js';
+
+/**
+ * adbkit is CommonJS and defines its exports as getters, which Node's ESM loader cannot see as
+ * named exports (`import { Adb }` fails under plain Node/tsx ESM); require() sees them all.
+ */
+const adbkit = createRequire(import.meta.url)('@devicefarmer/adbkit') as typeof import('@devicefarmer/adbkit');
 
 /** A device as the server lists it. */
 export interface AdbDeviceEntry {
@@ -84,7 +91,7 @@ export class AdbServer {
     this.port = options.port ?? defaultServerPort();
     this.bin = options.bin ?? 'adb';
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.client = Adb.createClient({ host: this.host, port: this.port, bin: 'false' });
+    this.client = adbkit.Adb.createClient({ host: this.host, port: this.port, bin: 'false' });
   }
 
   /** `HOST:PORT`. */

@@ -14,6 +14,7 @@ export { type DeviceFacts } from './device-facts.js';
 export { AdbCommandError, AdbDeviceNotFoundError, AdbDeviceVanishedError, AdbError, AdbMissingError, AdbServerError } from './errors.js';
 export { type AgentTransport } from './forward-service.js';
 export { type CapturedLog } from './logs.js';
+export { measureCases, type CaseThroughput } from './measure.js';
 export { chooseProbe, probeBinaryPath } from './probe-binary-path.js';
 export { type ProbeBackend } from './probe-command.js';
 export { opsInScript, rootGate, skipReason, type AdbRootOutcome, type RootGate } from './root.js';

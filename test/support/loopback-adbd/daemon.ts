@@ -11,8 +11,9 @@
  * Protocol: CNXN without AUTH (the banner advertises only `fixed_push_mkdir`, so adb 29 uses the
  * legacy shell protocol and sync v1 that we implement), OPEN / OKAY / WRTE / CLSE with one WRTE
  * in flight per stream. Services: `shell:[CMD]`, `exec:CMD`, `sync:`, `tcp:PORT[:127.0.0.1]`,
- * `root:` / `unroot:` (answers as a production build or as an image that restarts adbd — the
- * shells still run as this user, so root never really appears). Anything else is refused (CLSE).
+ * `root:` / `unroot:` (answers as a production build, or with `root: 'restart'` as a userdebug
+ * image whose adbd restarts — every connection drops — while the shells keep running as this
+ * user: root never really appears). Anything else is refused (CLSE).
  *
  * Paths: the daemon does not pretend to have `/data/local/tmp`. It serves its scratch folder and
  * advertises it as the property `harness.loopback.tmpdir`; tests pass that folder to the adb
@@ -290,14 +291,15 @@ export class LoopbackAdbd {
       stream.end();
       return;
     }
-    if (isRoot) {
-      stream.write(Buffer.from('adbd is already running as root\n'));
-      stream.end();
-    } else if (this.options.root === 'restart') {
-      // adbd answers, then restarts: every connection drops and the host has to reconnect.
+    if (this.options.root === 'restart') {
+      // Like a userdebug image: adbd answers, then restarts, so every connection drops and the
+      // host has to reconnect. The shells keep this user's uid: no root is faked.
       stream.write(Buffer.from('restarting adbd as root\n'));
       stream.end();
       void stream.drained().then(() => setTimeout(() => this.dropConnections(), 50));
+    } else if (isRoot) {
+      stream.write(Buffer.from('adbd is already running as root\n'));
+      stream.end();
     } else {
       stream.write(Buffer.from('adbd cannot run as root in production builds\n'));
       stream.end();

@@ -19,6 +19,8 @@ export function parseTcpService(service: string): number | undefined {
 /** Connects and relays; the OPEN is answered once the connection succeeded or failed. */
 export function startTcpRelay(stream: AdbStream, port: number, sockets: Set<net.Socket>): void {
   const socket = net.connect({ host: '127.0.0.1', port });
+  // adbd's relay writes at once too; Nagle here would add ~40 ms to every small agent reply.
+  socket.setNoDelay(true);
   sockets.add(socket);
   let connected = false;
   socket.on('connect', () => {
