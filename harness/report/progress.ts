@@ -31,13 +31,12 @@ export function createProgress(total: number, stream: NodeJS.WriteStream): Progr
   let done = 0;
   let stopped = false;
   if (stream.isTTY !== true) {
-    const width = String(total).length;
     return {
       tick(label, status) {
         if (stopped) return;
         done++;
         counts[status]++;
-        stream.write(`[${String(done).padStart(width)}/${total}] ${clean(label)}: ${status}\n`);
+        stream.write(`[${done}/${total}] ${clean(label)}: ${status}\n`);
       },
       stop() {
         stopped = true;
