@@ -10,6 +10,7 @@
  * adbkit's promises are typed as Bluebird, whose types are not installed here, so every result
  * is given its type explicitly where it crosses into our code.
  */
+import type * as AdbkitModule from '@devicefarmer/adbkit';
 import type { Client, Device } from '@devicefarmer/adbkit';
 import { createRequire } from 'node:module';
 import type { EventEmitter } from 'node:events';
@@ -22,7 +23,7 @@ import { bounded, sleep } from './timeout.js';
  * adbkit is CommonJS and defines its exports as getters, which Node's ESM loader cannot see as
  * named exports (`import { Adb }` fails under plain Node/tsx ESM); require() sees them all.
  */
-const adbkit = createRequire(import.meta.url)('@devicefarmer/adbkit') as typeof import('@devicefarmer/adbkit');
+const adbkit = createRequire(import.meta.url)('@devicefarmer/adbkit') as typeof AdbkitModule;
 
 /** A device as the server lists it. */
 export interface AdbDeviceEntry {
