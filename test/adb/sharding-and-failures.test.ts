@@ -109,6 +109,27 @@ describe('adb target: sharding, vanishing devices, adb server restarts', functio
     assert.equal(run.stopped.has(a.target.id), false);
   });
 
+  it('records a timed-out case and goes on with the next on the same device', async function () {
+    const { daemon } = await device();
+    const slow = new AdbTarget({ server, serial: daemon.serial, deviceDir: daemon.scratchDir, timeouts: { caseMs: 500 } });
+    targets.push(slow);
+    const scripts = [caseScript(1), 'open r0\npressure 4 3\n', caseScript(3)];
+    const run = await runSharded([slow], scripts, { script: (s) => s });
+    assert.deepEqual(run.outcomes.map((o) => o.ok), [true, false, true]);
+    assert.equal(run.stopped.size, 0);
+    const failed = run.outcomes[1];
+    assert.ok(failed !== undefined && !failed.ok && failed.error.name === 'TargetTimeoutError');
+    assert.deepEqual(failed.partial.map((r) => r.op), ['open']);
+  });
+
+  it('queues concurrent cases on one agent connection', async function () {
+    const { daemon } = await device();
+    const agent = new AdbTarget({ server, serial: daemon.serial, deviceDir: daemon.scratchDir, mode: 'agent' });
+    targets.push(agent);
+    const outcomes = await Promise.all([1, 2, 3, 4].map((n) => agent.exec(caseScript(n))));
+    assert.deepEqual(outcomes.map((o) => o.results.find((r) => r.op === 'check')?.rle), [1, 2, 3, 4].map((n) => [[n, 4096]]));
+  });
+
   it('keeps the results of a case cut mid-run by a vanishing device', async function () {
     const { daemon, target } = await device();
     await target.facts();

@@ -40,6 +40,8 @@ export class AgentSession {
   private localForward: number | undefined;
   private agentPid: number | undefined;
   hello: ProbeHello | undefined;
+  /** Cases share one connection: they run one after another. */
+  private queue: Promise<unknown> = Promise.resolve();
   /** The device port the agent listens on. */
   port = 0;
 
@@ -92,8 +94,14 @@ export class AgentSession {
     return parsed.hello;
   }
 
-  /** Runs one case on the open connection. */
-  async runCase(script: string, onResult: ((r: OpResult) => void) | undefined, ms: number): Promise<ExecOutcome> {
+  /** Runs one case on the open connection (queued behind any case in flight). */
+  runCase(script: string, onResult: ((r: OpResult) => void) | undefined, ms: number): Promise<ExecOutcome> {
+    const run = this.queue.then(() => this.runNow(script, onResult, ms));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runNow(script: string, onResult: ((r: OpResult) => void) | undefined, ms: number): Promise<ExecOutcome> {
     const connection = this.connection;
     const reader = this.reader;
     const hello = this.hello;

@@ -1,12 +1,13 @@
 /**
  * Sharding cases across devices. Every selected device pulls the next case from one shared
  * queue, so fast and slow devices both stay busy; each outcome records which device ran it.
- * A device that fails with a target error (vanished, timeout, server gone) stops taking cases;
- * the others go on. The failed case keeps its partial results for the report.
+ * A device that vanished, lost its server or has no probe stops taking cases at once; one that
+ * fails cases otherwise (timeouts, a probe that would not start) stops after
+ * `maxConsecutiveFailures` in a row. The others go on. A failed case keeps its partial results.
  */
 import type { OpResult } from '../../ops/result.js';
-import { TargetError, type ExecOutcome, type Target } from '../target.js';
-import { AdbDeviceVanishedError } from './errors.js';
+import { DeviceVanishedError, ProbeMissingError, TargetError, type ExecOutcome, type Target } from '../target.js';
+import { AdbDeviceVanishedError, AdbMissingError, AdbServerError } from './errors.js';
 
 /** One case's outcome in a sharded run. */
 export type ShardedOutcome<C> =
@@ -30,6 +31,13 @@ export interface ShardOptions<C> {
   readonly onResult?: (target: string, c: C, result: OpResult) => void;
   /** Called when a case finished or failed. */
   readonly onOutcome?: (outcome: ShardedOutcome<C>) => void;
+  /** Target errors in a row after which a device stops taking cases (default 3). */
+  readonly maxConsecutiveFailures?: number;
+}
+
+/** Errors after which a device can run nothing more. */
+function fatal(e: Error): boolean {
+  return e instanceof DeviceVanishedError || e instanceof AdbServerError || e instanceof ProbeMissingError || e instanceof AdbMissingError;
 }
 
 /** Deterministic round-robin split (case i goes to device i mod n), for reproducible plans. */
@@ -44,7 +52,9 @@ export async function runSharded<C>(targets: readonly Target[], cases: readonly 
   const outcomes: (ShardedOutcome<C> | undefined)[] = new Array<ShardedOutcome<C> | undefined>(cases.length);
   const stopped = new Map<string, Error>();
   let next = 0;
+  const limit = options.maxConsecutiveFailures ?? 3;
   const worker = async (target: Target): Promise<void> => {
+    let failures = 0;
     for (;;) {
       const index = next;
       if (index >= cases.length) return;
@@ -58,6 +68,7 @@ export async function runSharded<C>(targets: readonly Target[], cases: readonly 
         });
         const done: ShardedOutcome<C> = { case: c, index, target: target.id, ok: true, outcome };
         outcomes[index] = done;
+        failures = 0;
         options.onOutcome?.(done);
       } catch (error) {
         const e = error instanceof Error ? error : new Error(String(error));
@@ -65,7 +76,8 @@ export async function runSharded<C>(targets: readonly Target[], cases: readonly 
         const failed: ShardedOutcome<C> = { case: c, index, target: target.id, ok: false, error: e, partial: kept };
         outcomes[index] = failed;
         options.onOutcome?.(failed);
-        if (e instanceof TargetError) {
+        if (e instanceof TargetError) failures += 1;
+        if (fatal(e) || failures >= limit) {
           stopped.set(target.id, e);
           return;
         }
