@@ -21,7 +21,7 @@ import {
 } from '../../harness/targets/adb/index.js';
 import { ProbeMissingError, TargetTimeoutError } from '../../harness/targets/target.js';
 import { LoopbackAdbd, TMPDIR_PROPERTY } from '../support/loopback-adbd/index.js';
-import { connectLoopback, startPrivateAdbServer } from '../support/private-adb-server.js';
+import { ADB_BIN, connectLoopback, startPrivateAdbServer } from '../support/private-adb-server.js';
 
 const HOST_PROBE = probeBinaryPath('x86_64');
 
@@ -33,7 +33,7 @@ const SCRIPT = [
   'fill m0 0 4096 0xA5',
   'get_name r0',
   'bogus op',
-  "set_name r0 \"it's \\\"quoted\\\" $HOME `x` %s\"",
+  "set_name r0 \"it's \\\"quoted\\\" $HOME `x` %s ü\"",
   'close r0',
   '',
 ].join('\n');
@@ -159,10 +159,10 @@ describe('adb target through the real adb server and the loopback daemon', funct
     await t.facts();
     const outcome = await t.exec(SCRIPT);
     assert.deepEqual(outcome.results, localResults(SCRIPT));
-    const forwards = execFileSync('adb', ['-P', String(port), 'forward', '--list'], { encoding: 'utf8', timeout: 10_000 });
+    const forwards = execFileSync(ADB_BIN, ['-P', String(port), 'forward', '--list'], { encoding: 'utf8', timeout: 10_000 });
     assert.match(forwards, new RegExp(`${serial.replace(/\./g, '\\.')} tcp:\\d+ tcp:\\d+`));
     await t.close();
-    const after = execFileSync('adb', ['-P', String(port), 'forward', '--list'], { encoding: 'utf8', timeout: 10_000 });
+    const after = execFileSync(ADB_BIN, ['-P', String(port), 'forward', '--list'], { encoding: 'utf8', timeout: 10_000 });
     assert.equal(after.trim(), '');
   });
 

@@ -34,7 +34,7 @@ function hostRequest(server: AdbServer, request: string, ms: number): Promise<vo
     new Promise<void>((resolve, reject) => {
       const socket = net.connect({ host: server.host, port: server.port });
       let reply = Buffer.alloc(0);
-      socket.on('connect', () => socket.write(`${request.length.toString(16).padStart(4, '0')}${request}`));
+      socket.on('connect', () => socket.write(`${Buffer.byteLength(request).toString(16).padStart(4, '0')}${request}`));
       socket.on('data', (chunk: Buffer) => {
         reply = Buffer.concat([reply, chunk]);
         if (reply.length < 4) return;
