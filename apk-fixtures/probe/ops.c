@@ -75,6 +75,7 @@ static struct region *g_regions;
 static size_t g_nregions, g_capregions;
 static struct mapping *g_maps;
 static size_t g_nmaps, g_capmaps;
+static struct idmap g_region_index, g_map_index;
 
 static void *grow(void *p, size_t *cap, size_t need, size_t elem) {
   if (need <= *cap) return p;
@@ -87,9 +88,8 @@ static void *grow(void *p, size_t *cap, size_t need, size_t elem) {
 }
 
 static struct region *region_find(uint64_t id) {
-  for (size_t i = 0; i < g_nregions; i++)
-    if (g_regions[i].id == id) return &g_regions[i];
-  return NULL;
+  uint32_t k;
+  return idmap_get(&g_region_index, id, &k) ? &g_regions[k] : NULL;
 }
 
 /** The fd of a region handle; -1 (EBADF at the kernel) when closed or never opened. */
@@ -104,6 +104,7 @@ static void region_set(uint64_t id, int fd) {
   struct region *r = region_find(id);
   if (r == NULL) {
     g_regions = grow(g_regions, &g_capregions, g_nregions + 1, sizeof *g_regions);
+    idmap_put(&g_region_index, id, (uint32_t)g_nregions);
     r = &g_regions[g_nregions++];
     r->id = (uint32_t)id;
   }
@@ -111,15 +112,15 @@ static void region_set(uint64_t id, int fd) {
 }
 
 static struct mapping *map_find(uint64_t id) {
-  for (size_t i = 0; i < g_nmaps; i++)
-    if (g_maps[i].id == id) return &g_maps[i];
-  return NULL;
+  uint32_t k;
+  return idmap_get(&g_map_index, id, &k) ? &g_maps[k] : NULL;
 }
 
 static struct mapping *map_set(uint64_t id) {
   struct mapping *m = map_find(id);
   if (m == NULL) {
     g_maps = grow(g_maps, &g_capmaps, g_nmaps + 1, sizeof *g_maps);
+    idmap_put(&g_map_index, id, (uint32_t)g_nmaps);
     m = &g_maps[g_nmaps++];
     memset(m, 0, sizeof *m);
     m->id = (uint32_t)id;
@@ -132,6 +133,8 @@ void ops_reset(void) {
   free(g_maps);
   g_regions = NULL;
   g_maps = NULL;
+  idmap_free(&g_region_index);
+  idmap_free(&g_map_index);
   g_nregions = g_capregions = g_nmaps = g_capmaps = 0;
 }
 
@@ -186,13 +189,21 @@ static int guarded(void (*fn)(void *), void *ctx) {
 struct runs {
   uint64_t *v; /* pairs: byte, count */
   size_t n, cap;
+  int overflow;
 };
+
+/** Most byte runs one result carries (64 MiB of pairs); more is reported, not attempted. */
+#define MAX_RUNS (1u << 22)
 static struct runs g_runs;
 
 static void runs_push(struct runs *r, unsigned byte, uint64_t count) {
   if (count == 0) return;
   if (r->n > 0 && r->v[2 * (r->n - 1)] == byte) {
     r->v[2 * (r->n - 1) + 1] += count;
+    return;
+  }
+  if (r->n >= MAX_RUNS) {
+    r->overflow = 1;
     return;
   }
   r->v = grow(r->v, &r->cap, 2 * (r->n + 1), sizeof *r->v);
@@ -295,7 +306,7 @@ static void check_fn(void *ctx) {
   struct touch *t = ctx;
   const volatile unsigned char *b = t->base;
   size_t i = 0;
-  while (i < t->len) {
+  while (i < t->len && !g_runs.overflow) {
     unsigned char c = b[i];
     size_t j = i + 1;
     while (j < t->len && b[j] == c) j++;
@@ -320,10 +331,13 @@ static void do_check(const struct op *op) {
   if (p == NULL) return;
   struct touch t = {p, (size_t)op->arg[2], 0};
   g_runs.n = 0;
+  g_runs.overflow = 0;
   int sig = guarded(check_fn, &t);
   begin(op);
   if (sig) {
     res_signal(sig);
+  } else if (g_runs.overflow) {
+    res_error("unsupported", "the window holds more than 4194304 byte runs: check smaller windows");
   } else {
     res_ret(0);
     res_runs("rle", &g_runs);
@@ -336,7 +350,7 @@ static void do_mincore(const struct op *op) {
   unsigned char *p = window(op, off, len);
   if (p == NULL) return;
   size_t page = page_size();
-  struct runs r = {0, 0, 0};
+  struct runs r = {0, 0, 0, 0};
   int err = 0;
   long long ret = 0;
   if (len > 0) {
@@ -544,10 +558,14 @@ static void do_read(const struct op *op) {
   if (n < 0) {
     res_errno(err);
   } else {
-    struct runs r = {0, 0, 0};
+    struct runs r = {0, 0, 0, 0};
     runs_add_bytes(&r, buf, (size_t)n);
-    res_ret(n);
-    res_runs("rle", &r);
+    if (r.overflow) {
+      res_error("unsupported", "the read happened (the position moved) but its bytes hold more than 4194304 runs: read less");
+    } else {
+      res_ret(n);
+      res_runs("rle", &r);
+    }
     free(r.v);
   }
   res_end();

@@ -162,6 +162,19 @@ const char *arg_type_name(int type);
 /** Column (1-based, UTF-16 units) of byte index `at` in a line. */
 unsigned col_of(const unsigned char *text, size_t at);
 
+/* ---- handle maps (idmap.c) ------------------------------------------------------------------ */
+
+/** Handle number -> index (open addressing; keys are stored +1 so 0 marks an empty slot). */
+struct idmap {
+  uint32_t *keys, *vals;
+  size_t cap, n;
+};
+
+int idmap_get(const struct idmap *m, uint64_t id, uint32_t *val);
+void idmap_put(struct idmap *m, uint64_t id, uint32_t val);
+void idmap_copy(struct idmap *dst, const struct idmap *src);
+void idmap_free(struct idmap *m);
+
 /* ---- results (json.c) ---------------------------------------------------------------------- */
 
 /** Where results go: stdout, a pipe to the parent (in a child), or the agent's socket. */

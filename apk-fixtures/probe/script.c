@@ -109,39 +109,11 @@ int reader_next(struct line_reader *r, const unsigned char **line, size_t *len, 
 
 /* ---- defined handles (the checker) and child processes ----------------------------------- */
 
-struct idset {
-  uint32_t *v;
-  size_t n, cap;
-};
-
-static int idset_has(const struct idset *s, uint64_t id) {
-  for (size_t i = 0; i < s->n; i++)
-    if (s->v[i] == id) return 1;
-  return 0;
-}
-
-static void idset_add(struct idset *s, uint64_t id) {
-  if (idset_has(s, id)) return;
-  if (s->n == s->cap) {
-    size_t nc = s->cap ? s->cap * 2 : 16;
-    uint32_t *nv = realloc(s->v, nc * sizeof *nv);
-    if (nv == NULL) abort();
-    s->v = nv;
-    s->cap = nc;
-  }
-  s->v[s->n++] = (uint32_t)id;
-}
-
-static void idset_copy(struct idset *dst, const struct idset *src) {
-  dst->n = 0;
-  for (size_t i = 0; i < src->n; i++) idset_add(dst, src->v[i]);
-}
-
 struct proc {
   unsigned id;
   /* checker */
   int live, ever;
-  struct idset sets[H_COUNT];
+  struct idmap sets[H_COUNT];
   /* runtime (children only) */
   pid_t pid;
   int to_fd, from_fd;
@@ -149,6 +121,7 @@ struct proc {
 };
 
 struct run_state {
+  struct idmap proc_index;
   struct proc *procs;
   size_t nprocs, cap;
   struct parser parser;
@@ -157,8 +130,8 @@ struct run_state {
 };
 
 static struct proc *proc_get(struct run_state *st, unsigned id, int create) {
-  for (size_t i = 0; i < st->nprocs; i++)
-    if (st->procs[i].id == id) return &st->procs[i];
+  uint32_t k;
+  if (idmap_get(&st->proc_index, id, &k)) return &st->procs[k];
   if (!create) return NULL;
   if (st->nprocs == st->cap) {
     size_t nc = st->cap ? st->cap * 2 : 8;
@@ -167,6 +140,7 @@ static struct proc *proc_get(struct run_state *st, unsigned id, int create) {
     st->procs = np;
     st->cap = nc;
   }
+  idmap_put(&st->proc_index, id, (uint32_t)st->nprocs);
   struct proc *p = &st->procs[st->nprocs++];
   memset(p, 0, sizeof *p);
   p->id = id;
@@ -201,13 +175,13 @@ static int check_op(struct run_state *st, const struct op *op, struct parse_erro
     int cls = arg_handle_class(spec->type[k]);
     if (cls < 0) continue;
     if (!arg_is_new(spec->type[k])) {
-      if (!failed && !idset_has(&p->sets[cls], op->arg[k])) {
+      if (!failed && !idmap_get(&p->sets[cls], op->arg[k], NULL)) {
         check_fail(err, "%s %s%llu is not defined in p%u (%s it first)", CLASS_NAME[cls], CLASS_LETTER[cls],
                    (unsigned long long)op->arg[k], op->proc, CLASS_DEFINER[cls]);
         failed = 1;
       }
     } else {
-      idset_add(&p->sets[cls], op->arg[k]);
+      idmap_put(&p->sets[cls], op->arg[k], 1);
     }
   }
   if (failed) return -1;
@@ -222,7 +196,7 @@ static int check_op(struct run_state *st, const struct op *op, struct parse_erro
       if (c->live) return check_fail(err, "process p%u is already running", child);
       c->live = 1;
       c->ever = 1;
-      for (int h = 0; h < H_COUNT; h++) idset_copy(&c->sets[h], &p->sets[h]);
+      for (int h = 0; h < H_COUNT; h++) idmap_copy(&c->sets[h], &p->sets[h]);
     } else {
       if (!c->live) return check_fail(err, "process p%u is not running", child);
       c->live = 0;
@@ -485,9 +459,10 @@ unsigned long script_run(struct line_reader *r) {
       int status;
       proc_reap(c, &status);
     }
-    for (int h = 0; h < H_COUNT; h++) free(c->sets[h].v);
+    for (int h = 0; h < H_COUNT; h++) idmap_free(&c->sets[h]);
   }
   free(st.procs);
+  idmap_free(&st.proc_index);
   free(st.relay);
   parser_free(&st.parser);
   return *g_results - before;
