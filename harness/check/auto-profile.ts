@@ -33,7 +33,7 @@ function outcome(r: OpResult | undefined): string {
 }
 
 /** Decides from facts and fingerprint results (pure: tested without a device). */
-export function chooseProfile(facts: TargetFacts, results: readonly OpResult[]): ProfileChoice {
+export function chooseProfile(facts: TargetFacts, results: readonly OpResult[], emulated = false): ProfileChoice {
   const at = (line: number): OpResult | undefined => results.find((r) => r.i === line);
   const unknown = outcome(at(3));
   const statusNull = outcome(at(5));
@@ -41,6 +41,11 @@ export function chooseProfile(facts: TargetFacts, results: readonly OpResult[]):
   const mmap = outcome(at(10));
   const h = facts.hello;
   const reasons: string[] = [`kernel ${h.kernel}, probe backend ${h.backend}${h.node !== undefined ? ` (${h.node})` : ''}, ${h.bits}-bit probe`];
+  if (emulated && statusNull === 'ENOSYS') {
+    // qemu-user refused the ioctl itself: nothing about the kernel's driver can be learnt.
+    reasons.push('ioctls answer ENOSYS under qemu-user: the lineage is chosen from the backend alone');
+    return { profile: h.backend === 'memfd' ? 'linux-memfd' : 'c-final', reasons };
+  }
   if (h.backend === 'memfd') {
     if (statusNull === 'ENOTTY') {
       reasons.push('ashmem ioctls on a memfd answer ENOTTY: no memfd shim');
@@ -81,9 +86,9 @@ export function chooseProfile(facts: TargetFacts, results: readonly OpResult[]):
 }
 
 /** Runs the fingerprint on a target and chooses. */
-export async function detectProfile(target: Target): Promise<ProfileChoice> {
+export async function detectProfile(target: Target, emulated = false): Promise<ProfileChoice> {
   parseScript(FINGERPRINT); // the fingerprint itself must stay valid
   const facts = await target.facts();
   const outcome = await target.exec(FINGERPRINT);
-  return chooseProfile(facts, outcome.results);
+  return chooseProfile(facts, outcome.results, emulated);
 }

@@ -13,6 +13,7 @@ import { shrink } from '../ops/shrink.js';
 import { profileById, type Environment, type Profile } from '../model/profile.js';
 import type { CaseRecord, DivergenceInfo, Report, TargetInfo } from '../report/types.js';
 import { JsonlSink } from '../io.js';
+import { LocalTarget } from '../targets/local-target.js';
 import { TargetError, type Target } from '../targets/target.js';
 import { detectProfile } from './auto-profile.js';
 import { environmentFromHello } from './environment.js';
@@ -47,14 +48,16 @@ export async function prepareTargets(targets: readonly Target[], profile: string
   const out: PreparedTarget[] = [];
   for (const target of targets) {
     const facts = await target.facts();
-    const env = environmentFromHello(facts.hello);
+    const emulated = target instanceof LocalTarget && target.command().emulated;
+    const env = { ...environmentFromHello(facts.hello), ...(emulated ? { ioctlEmulation: 'qemu-user' as const } : {}) };
     let chosen = profile;
     let reason = 'given with --profile';
     if (profile === 'auto') {
-      const c = await detectProfile(target);
+      const c = await detectProfile(target, emulated);
       chosen = c.profile;
       reason = c.reasons.join('; ');
     }
+    if (emulated) reason += '; under qemu-user: ashmem ioctls answer ENOSYS from the emulator and never reach the kernel (modelled as such)';
     out.push({ target, env, profile: profileById(chosen), info: { id: target.id, profile: chosen, profileReason: reason, facts } });
   }
   return out;

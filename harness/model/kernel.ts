@@ -224,6 +224,7 @@ export class Kernel {
       case 'get_seals':
         return area.kind === 'ashmem' ? fail('EINVAL') : ok(area.seals);
       default:
+        if (this.env.ioctlEmulation === 'qemu-user' && ((driver.ioctlCall(op, this.env.callerBits).cmd >>> 8) & 0xff) === 0x77) return fail('ENOSYS');
         return area.kind === 'ashmem' ? driver.ioctl(this, proc, area, op, choice) : memfd.ioctl(this, proc, area, op);
     }
   }

@@ -180,6 +180,11 @@ export interface Environment {
   readonly kernelSeeksWithoutFmode: boolean;
   /** Exec-only mappings are readable (true on x86; §10.10 is silent, UNVERIFIED on arm64). */
   readonly execImpliesRead: boolean;
+  /**
+   * The probe runs under qemu-user, which forwards only the ioctls it knows and answers ENOSYS
+   * for the rest: ashmem's commands never reach the kernel. A fact of the runner, not the driver.
+   */
+  readonly ioctlEmulation: 'none' | 'qemu-user';
 }
 
 /** The environment of a 64-bit root caller on a 4 KiB-page 64-bit kernel. */
@@ -190,4 +195,5 @@ export const DEFAULT_ENVIRONMENT: Environment = {
   kernelBits: 64,
   kernelSeeksWithoutFmode: false,
   execImpliesRead: true,
+  ioctlEmulation: 'none',
 };
