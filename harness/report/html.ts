@@ -21,8 +21,9 @@ pre{background:#f7f7f7;border:1px solid #ddd;padding:6px;overflow:auto;white-spa
 code{font:12px ui-monospace,monospace}
 .meta{color:#555}
 .status{display:inline-block;padding:0 6px;border-radius:3px;font-weight:bold}
-.passed{background:#dff0d8;color:#2d662d}.diverged{background:#f8d7da;color:#8a1f2b}
-.skipped{background:#eee;color:#555}.error{background:#fde6c8;color:#8a4b00}.missing{background:#fff;color:#999}
+/* status colours on badges and table cells only: a case section carries its status as a class too */
+:is(.status,td).passed{background:#dff0d8;color:#2d662d}:is(.status,td).diverged{background:#f8d7da;color:#8a1f2b}
+:is(.status,td).skipped{background:#eee;color:#555}:is(.status,td).error{background:#fde6c8;color:#8a4b00}td.missing{color:#999}
 table.matrix td.cell{text-align:center;font-weight:bold}
 table.matrix td.cell a{color:inherit}
 section.case{border:1px solid #ccc;border-left:6px solid #8a1f2b;padding:.6em 1em;margin:1em 0}
@@ -98,11 +99,14 @@ function matrix(report: Report): string {
   return el('section', { id: 'matrix' }, '<h2>Scenarios × targets</h2>' + el('table', { class: 'matrix' }, head + `<tbody>${rows.join('')}</tbody>`));
 }
 
-/** A table of cases with status and reason (all for conform, the non-passed ones for run). */
-function caseTable(report: Report): string {
+/**
+ * A table of cases with status and reason: every scenario of a one-target conform run, else
+ * those not passed (beside a matrix, so skip reasons read without hovering).
+ */
+function caseTable(report: Report, all: boolean): string {
   const conform = report.kind === 'conform';
-  const listed = report.cases.map((c, k) => ({ c, k })).filter(({ c }) => conform || c.status !== 'passed');
-  if (listed.length === 0) return el('section', { id: 'cases' }, '<h2>Cases</h2><p>Every case passed.</p>');
+  const listed = report.cases.map((c, k) => ({ c, k })).filter(({ c }) => all || c.status !== 'passed');
+  if (listed.length === 0) return el('section', { id: 'cases' }, `<h2>${conform ? 'Scenarios' : 'Cases'}</h2><p>Every one passed.</p>`);
   const rows = listed.map(({ c, k }) => el('tr', {}, [
     el('td', {}, c.status === 'diverged' || c.status === 'error' ? el('a', { href: `#${anchor(k)}` }, el('code', {}, esc(c.id))) : el('code', {}, esc(c.id))),
     el('td', {}, el('code', {}, esc(c.target))),
@@ -110,7 +114,7 @@ function caseTable(report: Report): string {
     el('td', {}, status(c.status)),
     el('td', {}, esc(why(c) ?? '')),
   ].join('')));
-  return el('section', { id: 'cases' }, `<h2>${conform ? 'Scenarios' : 'Cases not passed'}</h2>`
+  return el('section', { id: 'cases' }, `<h2>${conform ? 'Scenarios' : 'Cases'}${all ? '' : ' not passed'}</h2>`
     + el('table', { class: 'cases' }, `<thead><tr><th>${conform ? 'scenario' : 'case'}</th><th>target</th>${conform ? '<th>section</th>' : ''}<th>status</th><th>reason</th></tr></thead><tbody>${rows.join('')}</tbody>`));
 }
 
@@ -124,8 +128,8 @@ function divergence(d: DivergenceInfo): string {
     el('table', { class: 'observed-expected' },
       el('tr', {}, '<th>observed</th>' + el('td', { class: 'observed' }, el('code', {}, esc(formatResult(d.observed))))) + expected),
     el('p', {}, el('span', { class: 'rule' }, esc(d.rule)) + ` (${esc(d.section)})`),
-    el('table', { class: 'model-state' }, '<caption>model state before the op: unpinned ranges per area (pages) and the global LRU, oldest first</caption>'
-      + areas.join('') + el('tr', {}, el('th', {}, `LRU (${d.state.lruCount} pages)`) + el('td', {}, el('code', {}, esc(d.state.lru.length === 0 ? '(empty)' : d.state.lru.join(' ')))))),
+    el('p', { class: 'meta' }, 'model state before the op: unpinned ranges per area (in pages) and the global LRU, oldest first'),
+    el('table', { class: 'model-state' }, areas.join('') + el('tr', {}, el('th', {}, `LRU (${d.state.lruCount} pages)`) + el('td', {}, el('code', {}, esc(d.state.lru.length === 0 ? '(empty)' : d.state.lru.join(' ')))))),
   ].join(''));
 }
 
@@ -169,7 +173,7 @@ export function reportHtml(report: Report): string {
       + `${n.passed} passed, ${n.diverged} diverged, ${n.skipped} skipped, ${n.error} errors`),
     settings.length > 0 ? el('details', {}, '<summary>settings</summary>' + el('table', { class: 'settings' }, settings.join(''))) : '',
     summary(report),
-    report.kind === 'conform' && targets.length > 1 ? matrix(report) : caseTable(report),
+    ...(report.kind === 'conform' && targets.length > 1 ? [matrix(report), caseTable(report, false)] : [caseTable(report, report.kind === 'conform')]),
     failing.length > 0 ? el('section', { id: 'failing' }, '<h2>Divergences and errors</h2>' + failing.map(({ c, k }) => failingCase(c, k)).join('')) : '',
   ].join('\n');
   return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"/><title>${esc(title)}</title><style>${CSS}</style></head>\n<body>\n${body}\n</body></html>\n`;

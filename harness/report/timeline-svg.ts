@@ -32,8 +32,8 @@ function stateOf(c: string): { cls: string; label: string } {
 
 /** Layout: cells shrink as timelines grow (up to 1024 pages per area) so the picture stays usable. */
 function layout(cols: number, rows: number): { cw: number; rh: number } {
-  const cw = Math.max(4, Math.min(16, Math.floor(960 / Math.max(1, cols))));
-  const rh = Math.max(2, Math.min(12, Math.floor(480 / Math.max(1, rows))));
+  const cw = Math.max(4, Math.min(22, Math.floor(960 / Math.max(1, cols))));
+  const rh = Math.max(2, Math.min(14, Math.floor(480 / Math.max(1, rows))));
   return { cw, rh };
 }
 

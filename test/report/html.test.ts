@@ -151,6 +151,12 @@ describe('report/html', () => {
     const target = findAll(root, (e) => e.attrs.id === href.slice(1));
     assert.equal(target.length, 1);
     assert.equal(byTag(target[0] as XmlElement, 'svg', 'timeline').filter((s) => s.attrs.xmlns !== undefined).length, 1);
+    // Beside the matrix, the cases not passed are listed with their reasons, readable without hovering.
+    const listed = byTag(byTag(root, 'table', 'cases')[0] as XmlElement, 'tr').slice(1).map((tr) => byTag(tr, 'td').map(textOf));
+    assert.deepEqual(listed.map((r) => [r[0], r[1], r[3], r[4]]), [
+      ['drop-caches-prefix', 'adb:emulator-5554', 'skipped', 'needs root (adb root refused on a user build)'],
+      ['unpin-then-purge-all', 'adb:R58M123', 'diverged', `${DIVERGED.divergence?.rule} (§4.3, §10.3)`],
+    ]);
   });
 
   it('conform on one target: no matrix, every scenario listed with its section and status', () => {
