@@ -11,9 +11,19 @@ import { ANDROID_ABIS, probeCommand, probePath, repositoryRoot, type ProbeAbi } 
 /** Every build the tests exercise. */
 export const ALL_ABIS: readonly ProbeAbi[] = [...ANDROID_ABIS, 'host'];
 
-/** Runs scripts/build-probe when any probe binary is missing (the Mocha `before` hook). */
+/** Newest modification time of the probe's sources (and its build script). */
+function newestSource(): number {
+  const dir = path.join(repositoryRoot(), 'apk-fixtures', 'probe');
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.c') || f.endsWith('.h')).map((f) => path.join(dir, f));
+  files.push(path.join(repositoryRoot(), 'scripts', 'build-probe'));
+  return Math.max(...files.map((f) => fs.statSync(f).mtimeMs));
+}
+
+/** Runs scripts/build-probe when a probe binary is missing or older than its sources (the Mocha `before` hook). */
 export function ensureProbesBuilt(): void {
-  if (ALL_ABIS.every((abi) => fs.existsSync(probePath(abi)))) return;
+  const newest = newestSource();
+  const fresh = (abi: ProbeAbi): boolean => fs.existsSync(probePath(abi)) && fs.statSync(probePath(abi)).mtimeMs >= newest;
+  if (ALL_ABIS.every(fresh)) return;
   execFileSync(path.join(repositoryRoot(), 'scripts', 'build-probe'), { stdio: 'pipe' });
 }
 
