@@ -65,7 +65,8 @@ export function timelineSvg(t: Timeline): string {
     parts.push(el('text', { class: 'area-label', x: 2, y: top - 3 }, esc(`${a.handle} (area ${a.area}), ${a.pages} pages`)));
     if (ai > 0) parts.push(`<line${attrs({ class: 'area-sep', x1: 0, x2: width, y1: top - areaHead, y2: top - areaHead })}/>`);
     for (let p = 0; p < a.pages; p += labelEvery) {
-      parts.push(el('text', { class: 'page-label', x: GUTTER - 4, y: top + p * rh + Math.min(rh, 10), 'text-anchor': 'end' }, `page ${p}`));
+      // Baseline at least 8px down, so page 0's label clears the area label above it.
+      parts.push(el('text', { class: 'page-label', x: GUTTER - 4, y: top + p * rh + Math.max(8, Math.min(rh - 2, 11)), 'text-anchor': 'end' }, `page ${p}`));
     }
   });
 
@@ -75,31 +76,48 @@ export function timelineSvg(t: Timeline): string {
     parts.push(el('text', { class: 'op-number', x: GUTTER + k * cw + cw / 2, y: HEADER - 4, 'text-anchor': 'middle' }, String(k + 1)));
   }
 
-  // One group per op; within it, per area, vertical runs of pages in the same state as one rect.
+  // Per op and area, vertical runs of pages in the same state: one rect each.
+  const runs: { k: number; ai: number; p: number; n: number; c: string }[][] = [];
+  let runCount = 0;
   for (let k = 0; k < cols; k++) {
+    const col: { k: number; ai: number; p: number; n: number; c: string }[] = [];
+    const row = t.states[k];
+    // A missing row: the run stopped before this op, so the column stays blank.
+    if (row !== undefined) {
+      t.areas.forEach((a, ai) => {
+        const chars = row[ai] ?? '';
+        for (let p = 0; p < a.pages;) {
+          const c = chars[p] ?? '-';
+          let q = p + 1;
+          while (q < a.pages && (chars[q] ?? '-') === c) q++;
+          col.push({ k, ai, p, n: q - p, c });
+          p = q;
+        }
+      });
+    }
+    runCount += col.length;
+    runs.push(col);
+  }
+  // A run's own hover text names its pages; past this many rects those titles would make the
+  // page megabytes long, so only the column's title (the op) remains.
+  const runTitles = runCount <= 5000;
+
+  // One group per op, titled with the op's text for hover.
+  runs.forEach((col, k) => {
     const opText = t.ops[k] ?? '(op text missing)';
     const x = GUTTER + k * cw;
     const cells: string[] = [`<title>${esc(`op ${k + 1}: ${opText}`)}</title>`];
-    const row = t.states[k];
-    t.areas.forEach((a, ai) => {
-      if (row === undefined) return; // the run stopped before this op: leave the column blank
-      const chars = row[ai] ?? '';
-      let p = 0;
-      while (p < a.pages) {
-        const c = chars[p] ?? '-';
-        let q = p + 1;
-        while (q < a.pages && (chars[q] ?? '-') === c) q++;
-        const s = stateOf(c);
-        const span = q - p === 1 ? `page ${p}` : `pages ${p}-${q - 1}`;
-        cells.push(el('rect', {
-          class: s.cls, x, y: (areaTop[ai] as number) + p * rh, width: cw - 1, height: (q - p) * rh - (rh > 3 ? 1 : 0),
-          'data-op': k, 'data-area': ai, 'data-page': p, 'data-pages': q - p,
-        }, `<title>${esc(`op ${k + 1}: ${opText}\n${a.handle} ${span}: ${s.label}`)}</title>`));
-        p = q;
-      }
-    });
+    for (const r of col) {
+      const a = t.areas[r.ai] as Timeline['areas'][number];
+      const s = stateOf(r.c);
+      const span = r.n === 1 ? `page ${r.p}` : `pages ${r.p}-${r.p + r.n - 1}`;
+      cells.push(el('rect', {
+        class: s.cls, x, y: (areaTop[r.ai] as number) + r.p * rh, width: cw - 1, height: r.n * rh - (rh > 3 ? 1 : 0),
+        'data-op': k, 'data-area': r.ai, 'data-page': r.p, 'data-pages': r.n,
+      }, runTitles ? `<title>${esc(`op ${k + 1}: ${opText}\n${a.handle} ${span}: ${s.label}`)}</title>` : ''));
+    }
     parts.push(el('g', { class: 'op-col', 'data-op': k }, cells.join('')));
-  }
+  });
 
   if (t.divergenceAt !== undefined && t.divergenceAt >= 0 && t.divergenceAt < cols) {
     const x = GUTTER + t.divergenceAt * cw;

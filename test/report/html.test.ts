@@ -76,6 +76,19 @@ describe('report/html', () => {
     assert.equal(titles[0], 'op 1: open r0');
   });
 
+  it('a large timeline (1324 pages, 60 ops, a pathological pattern) keeps every page, labels every 16th', () => {
+    const pages = [1024, 300];
+    const ops = Array.from({ length: 60 }, (_, k) => `unpin r0 ${k * 4096} 4096`);
+    const states = ops.map((_, k) => pages.map((n, a) => Array.from({ length: n }, (_, p) => (p < k * 17 ? (p % 3 === a ? 'x' : 'u') : 'p')).join('')));
+    const t: Timeline = { ops, areas: [{ area: 1, handle: 'r0', pages: 1024 }, { area: 2, handle: 'r1', pages: 300 }], states, divergenceAt: 45 };
+    const svg = byTag(html({ ...runReport(), cases: [{ ...DIVERGED, timeline: t }] }).root, 'svg', 'timeline').find((s) => s.attrs.xmlns !== undefined) as XmlElement;
+    assert.deepEqual(gridFromSvg(svg, t), states);
+    assert.equal(byTag(svg, 'text', 'page-label').length, 1024 / 16 + Math.ceil(300 / 16));
+    // Past the size limit the rects carry no title of their own; the column's op title remains.
+    const col = byTag(svg, 'g', 'op-col')[59] as XmlElement;
+    assert.deepEqual(byTag(col, 'title').map(textOf), ['op 60: unpin r0 241664 4096']);
+  });
+
   it('marks the divergence column', () => {
     const { root } = html(runReport());
     const marks = byTag(root, 'rect', 'divergence').filter((r) => r.attrs['data-op'] !== undefined);
