@@ -426,8 +426,14 @@ static int read_arg(struct parser *p, const unsigned char *t, int type, const st
       p->expbuf = nb;
       p->expcap = nc;
     }
-    for (unsigned long r = 0; r < k->rep; r++)
-      memcpy(p->expbuf + r * k->str_len, p->strbuf + k->str_off, k->str_len);
+    /* Repeat by doubling: "a"*65536 is 17 copies, ""*999999 none. */
+    size_t filled = k->str_len;
+    memcpy(p->expbuf, p->strbuf + k->str_off, k->str_len);
+    while (filled < total) {
+      size_t n = filled < total - filled ? filled : total - filled;
+      memcpy(p->expbuf + filled, p->expbuf, n);
+      filled += n;
+    }
     p->expbuf[total] = '\0';
     op->str = p->expbuf;
     op->str_len = total;
