@@ -84,9 +84,15 @@ describe('device check (specs/support/devices.ts)', () => {
     assert.deepEqual(parseAdbDevices('* daemon not running; starting now at tcp:5037\n* daemon started successfully\nList of devices attached\n\n'), []);
   });
 
+  const dirs: string[] = [];
+  after(() => {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+
   /** A stand-in adb that prints a fixed device list (or hangs). */
   function fakeAdb(body: string): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-adb-'));
+    dirs.push(dir);
     const file = path.join(dir, 'adb');
     fs.writeFileSync(file, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
     return file;

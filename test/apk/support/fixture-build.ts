@@ -39,10 +39,22 @@ export interface FixtureBuild extends Ran { readonly apk: string; readonly outDi
 
 let built: Promise<FixtureBuild> | undefined;
 
+/** Temp dirs made here, removed when the test process exits. */
+const made: string[] = [];
+process.on('exit', () => {
+  for (const dir of made) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
 /** Builds the fixture from source once (memoised for the whole mocha process). */
 export function buildFixture(): Promise<FixtureBuild> {
   built ??= (async () => {
-    const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ashmem-apk-'));
+    const outDir = tempDir('ashmem-apk-');
     const r = await run(BUILD_APK, ['--out', outDir]);
     return { ...r, apk: path.join(outDir, 'memoryfile-app.apk'), outDir };
   })();
@@ -54,7 +66,7 @@ export function buildFixture(): Promise<FixtureBuild> {
  * @returns the copy's directory
  */
 export function copySources(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ashmem-apk-src-'));
+  const dir = tempDir('ashmem-apk-src-');
   fs.cpSync(APP_SRC, dir, { recursive: true, filter: (src) => path.basename(src) !== 'build' });
   return dir;
 }
