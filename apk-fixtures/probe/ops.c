@@ -630,6 +630,12 @@ static void sleep_ms(long ms) {
   }
 }
 
+static long long now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /** Memory pressure from a helper child that is always SIGKILLed after `seconds`. */
 static void do_pressure(const struct op *op) {
   uint64_t mib = op->arg[0], seconds = op->arg[1];
@@ -659,15 +665,15 @@ static void do_pressure(const struct op *op) {
     }
     for (;;) pause();
   }
-  long waited = 0, limit = (long)(seconds > 3600 ? 3600 : seconds) * 1000;
+  long long limit = (long long)(seconds > 3600 ? 3600 : seconds) * 1000;
+  long long start = now_ms();
   int status = 0;
-  while (waited < limit) {
+  while (now_ms() - start < limit) {
     if (waitpid(pid, &status, WNOHANG) == pid) {
       pid = -1;
       break;
     }
     sleep_ms(10);
-    waited += 10;
   }
   if (pid > 0) {
     kill(pid, SIGKILL);
