@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { prepareTargets, runCases } from '../../harness/check/run.js';
-import { QUIET } from '../../harness/check/worlds.js';
+import { judgeOptionsFor } from '../../harness/commands.js';
 import { AdbTarget, probeBinaryPath, type AdbServer } from '../../harness/targets/adb/index.js';
 import { DeviceVanishedError } from '../../harness/targets/target.js';
 import { LoopbackAdbd } from '../support/loopback-adbd/index.js';
@@ -81,7 +81,8 @@ describe('run over adb targets (two loopback devices, real adb server)', functio
       out,
       profile: 'auto',
       shrinkBudget: 10,
-      judgeOptions: () => ({ ...QUIET, shrinker: 'any-prefix' }),
+      // The loopback device is this machine, exclusive and quiet: judged as the CLI judges --quiet.
+      judgeOptions: (t) => judgeOptionsFor(t.id, { quiet: true }),
     });
     assert.equal(error, undefined);
     assert.equal(report.cases.length, 12);
@@ -107,7 +108,7 @@ describe('run over adb targets (two loopback devices, real adb server)', functio
       out,
       profile: 'auto',
       shrinkBudget: 0,
-      judgeOptions: () => ({ ...QUIET, shrinker: 'any-prefix' }),
+      judgeOptions: (t) => judgeOptionsFor(t.id, { quiet: true }),
       onCase: (c) => {
         if (c.target === b.id && ++bCases === 3) victim.kill();
       },

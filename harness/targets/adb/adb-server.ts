@@ -221,12 +221,15 @@ export class AdbServer {
     };
   }
 
-  /** Stops the server (`host:kill`). */
+  /** Stops the server (`host:kill`) and waits (bounded) until its port is closed. */
   async kill(): Promise<void> {
     try {
       await bounded<unknown>(this.client.kill(), this.timeoutMs, `adb server ${this.address}: kill`);
     } catch {
       // Already gone.
     }
+    // The server answers host:kill before it closes its listening socket.
+    const deadline = Date.now() + this.timeoutMs;
+    while (Date.now() < deadline && (await this.reachable(500))) await sleep(50);
   }
 }
