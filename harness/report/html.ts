@@ -12,15 +12,15 @@ import { TIMELINE_CSS, timelineLegend, timelineSvg } from './timeline-svg.js';
 import type { CaseRecord, DivergenceInfo, Report } from './types.js';
 
 const CSS = `
-body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;max-width:1200px}
+body{overflow-wrap:anywhere;font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;max-width:1200px}
 h1{font-size:1.5em;margin:0 0 .3em}h2{font-size:1.2em;margin:1.5em 0 .5em;border-bottom:1px solid #ccc}
 h3{font-size:1.05em;margin:0 0 .5em}
-table{border-collapse:collapse;margin:.3em 0}th,td{border:1px solid #ccc;padding:2px 8px;text-align:left;vertical-align:top}
+table{border-collapse:collapse;margin:.3em 0;max-width:100%}td.cell,td.num,th{overflow-wrap:normal}th code{overflow-wrap:anywhere}th,td{border:1px solid #ccc;padding:2px 8px;text-align:left;vertical-align:top}
 th{background:#f3f3f3}td.num{text-align:right}
 pre{background:#f7f7f7;border:1px solid #ddd;padding:6px;overflow:auto;white-space:pre-wrap;word-break:break-all;margin:.3em 0}
 code{font:12px ui-monospace,monospace}
 .meta{color:#555}
-.status{display:inline-block;padding:0 6px;border-radius:3px;font-weight:bold}
+.status{white-space:nowrap;overflow-wrap:normal;display:inline-block;padding:0 6px;border-radius:3px;font-weight:bold}
 /* status colours on badges and table cells only: a case section carries its status as a class too */
 :is(.status,td).passed{background:#dff0d8;color:#2d662d}:is(.status,td).diverged{background:#f8d7da;color:#8a1f2b}
 :is(.status,td).skipped{background:#eee;color:#555}:is(.status,td).error{background:#fde6c8;color:#8a4b00}td.missing{color:#999}
