@@ -27,6 +27,20 @@ export function ensureProbesBuilt(): void {
   execFileSync(path.join(repositoryRoot(), 'scripts', 'build-probe'), { stdio: 'pipe' });
 }
 
+/**
+ * TEST ONLY build whose SET_NAME/GET_NAME reach a user-space stand-in of the driver
+ * (apk-fixtures/probe/test/fake-ashmem.c); built on demand. Returns its path.
+ */
+export function ensureFakeAshmemBuilt(): string {
+  const file = path.join(repositoryRoot(), 'apk-fixtures', 'probe', 'build', 'fake-ashmem', 'ashmem-probe');
+  const fake = path.join(repositoryRoot(), 'apk-fixtures', 'probe', 'test', 'fake-ashmem.c');
+  const newest = Math.max(newestSource(), fs.statSync(fake).mtimeMs);
+  if (!fs.existsSync(file) || fs.statSync(file).mtimeMs < newest) {
+    execFileSync(path.join(repositoryRoot(), 'scripts', 'build-probe'), ['fake-ashmem'], { stdio: 'pipe' });
+  }
+  return file;
+}
+
 /** The host has an ashmem node: then results of ashmem ioctls differ from the memfd ones. */
 export const HOST_HAS_ASHMEM = fs.existsSync('/dev/ashmem') || fs.readdirSync('/dev').some((n) => n.startsWith('ashmem'));
 
