@@ -52,7 +52,7 @@ export function junitXml(report: Report): string {
   for (const target of targetIds(report.targets, report.cases)) {
     const info = report.targets.find((t) => t.id === target);
     const cases = report.cases.filter((c) => c.target === target);
-    const suite = builder.testSuite().name(visible(target)).timestamp(report.started)
+    const suite = builder.testSuite().name(visible(target)).timestamp(visible(report.started))
       .time(cases.reduce((s, c) => s + c.durationMs, 0) / 1000);
     if (info !== undefined) {
       suite.property('profile', visible(info.profile)).property('profileReason', visible(info.profileReason));
