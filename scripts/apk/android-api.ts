@@ -13,7 +13,8 @@
  * - Only public API is declared: hidden (`@hide`) and `@SystemApi` members are absent, which is
  *   what an app's check wants.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import ts from 'typescript';
 
@@ -150,11 +151,66 @@ function collect(body: ts.ModuleBody | undefined, path: readonly string[], sf: t
   }
 }
 
+/** The index as stored in the cache: classes, and dotted → binary names. */
+interface CachedIndex { readonly key: string; readonly classes: ApiClass[]; readonly names: [string, string][] }
+
+function fromCache(c: CachedIndex): ApiIndex {
+  const names = new Map(c.names);
+  return { classes: new Map(c.classes.map((k) => [k.name, k])), binaryName: (d) => names.get(d) };
+}
+
 /**
- * Builds the index from a declarations file (by default the installed package's).
+ * Builds the index from a declarations file (by default the installed package's), parsing the
+ * 10 MB of declarations once (~4 s) and then reading a JSON cache in node_modules/.cache,
+ * keyed by the file's path, size and mtime.
  * @param file - path of a `.d.ts` in the format of `@nativescript/types-android`
+ * @param cacheDir - where the cache lives; `null` for none
  */
-export function loadApiIndex(file: string = declarationsPath()): ApiIndex {
+export function loadApiIndex(file: string = declarationsPath(), cacheDir: string | null = defaultCacheDir(file)): ApiIndex {
+  let key = '';
+  try {
+    const st = statSync(file);
+    key = `${path.resolve(file)}|${st.size}|${st.mtimeMs}|1`;
+  } catch (e) {
+    throw new ApiSourceError(`cannot read the Android API declarations at ${file}: ${String(e)}`);
+  }
+  const cacheFile = cacheDir === null ? undefined : path.join(cacheDir, 'android-api-index.json');
+  if (cacheFile !== undefined) {
+    try {
+      const cached = JSON.parse(readFileSync(cacheFile, 'utf8')) as CachedIndex;
+      if (cached.key === key) return fromCache(cached);
+    } catch {
+      // no cache yet, or a broken one: rebuild it
+    }
+  }
+  const index = parseIndex(file);
+  if (cacheFile !== undefined && cacheDir !== null) {
+    try {
+      mkdirSync(cacheDir, { recursive: true });
+      const names: [string, string][] = [];
+      const stored: CachedIndex = { key, classes: [...index.classes.values()], names };
+      for (const c of index.dotted) {
+        const b = index.binaryName(c);
+        if (b !== undefined) names.push([c, b]);
+      }
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify(stored));
+      renameSync(tmp, cacheFile); // atomic: concurrent builds never read half a file
+    } catch {
+      // a read-only tree: go on without a cache
+    }
+  }
+  return index;
+}
+
+/** node_modules/.cache/ashmem-harness beside the package the declarations come from. */
+function defaultCacheDir(file: string): string | null {
+  const at = file.lastIndexOf(`${path.sep}node_modules${path.sep}`);
+  return at < 0 ? null : path.join(file.slice(0, at), 'node_modules', '.cache', 'ashmem-harness');
+}
+
+/** Parses the declarations into an index (and the dotted names it knows, for the cache). */
+function parseIndex(file: string): ApiIndex & { readonly dotted: readonly string[] } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -196,5 +252,5 @@ export function loadApiIndex(file: string = declarationsPath()): ApiIndex {
     if (name === undefined) continue;
     classes.set(name, withRemoved({ name, since: c.tags.since, supers: c.supers, methods: c.methods, fields: c.fields }, c.tags.removed));
   }
-  return { classes, binaryName };
+  return { classes, binaryName, dotted: [...byDotted.keys()] };
 }

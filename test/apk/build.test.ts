@@ -121,6 +121,16 @@ describe('API check (scripts/check-apk-api.ts) on variants of the fixture dex', 
     return checkApi(dump, index, 26).problems.map((p) => p.message);
   }
 
+  it('reads the same index from its cache as from a fresh parse of the declarations', () => {
+    const fresh = loadApiIndex(undefined, null);
+    assert.equal(index.classes.size, fresh.classes.size);
+    for (const name of ['android/os/SharedMemory', 'android/os/Build$VERSION', 'java/nio/ByteBuffer', 'android/app/Instrumentation']) {
+      assert.deepEqual(index.classes.get(name), fresh.classes.get(name), name);
+    }
+    assert.equal(index.binaryName('android.os.Build.VERSION'), 'android/os/Build$VERSION');
+    assert.equal(fresh.binaryName('android.view.View.OnClickListener'), index.binaryName('android.view.View.OnClickListener'));
+  });
+
   it('passes the fixture as it is', async () => {
     assert.deepEqual(await checkVariant('Sink.smali', 'emit', 'emit'), []);
   });
