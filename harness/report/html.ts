@@ -143,7 +143,10 @@ function failingCase(c: CaseRecord, k: number): string {
   if (c.divergence !== undefined) parts.push('<h4>Divergence</h4>' + divergence(c.divergence));
   if (c.timeline !== undefined) {
     const svg = timelineSvg(c.timeline);
-    if (svg !== '') parts.push('<h4>Timeline</h4>' + timelineLegend() + el('div', { class: 'timeline-box' }, svg));
+    // An empty timeline still says why, so a reader does not look for a missing picture.
+    parts.push('<h4>Timeline</h4>' + (svg !== ''
+      ? timelineLegend() + el('div', { class: 'timeline-box' }, svg)
+      : el('p', { class: 'meta timeline-empty' }, `nothing to draw: no area had a backing file in the ${c.timeline.ops.length} ops replayed (an area gets one at its first mmap)`)));
   }
   if (c.shrunk !== undefined) {
     parts.push(`<h4>Shrunk script (${esc(String(c.shrunk.tries))} tries)</h4>` + pre(c.shrunk.script, 'shrunk'));

@@ -89,6 +89,13 @@ describe('report/html', () => {
     assert.deepEqual(byTag(col, 'title').map(textOf), ['op 60: unpin r0 241664 4096']);
   });
 
+  it('a timeline with no area drawn says so instead of showing an empty picture', () => {
+    const t: Timeline = { ops: ['open r0', 'set_size r0 0x6000'], areas: [], states: [[], []], divergenceAt: 1 };
+    const { root } = html({ ...runReport(), cases: [{ ...DIVERGED, timeline: t }] });
+    assert.equal(byTag(root, 'svg', 'timeline').filter((s) => s.attrs.xmlns !== undefined).length, 0);
+    assert.match(textOf(byTag(root, 'p', 'timeline-empty')[0] as XmlElement), /no area had a backing file in the 2 ops replayed/);
+  });
+
   it('marks the divergence column', () => {
     const { root } = html(runReport());
     const marks = byTag(root, 'rect', 'divergence').filter((r) => r.attrs['data-op'] !== undefined);
