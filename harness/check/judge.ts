@@ -5,6 +5,7 @@
  */
 import type { Op, Script } from '../ops/ast.js';
 import type { OpResult } from '../ops/result.js';
+import { checkInvariants } from '../model/invariants.js';
 import type { Kernel } from '../model/kernel.js';
 import type { Environment, Profile } from '../model/profile.js';
 import { classify, modelState, opText, type ModelState } from './explain.js';
@@ -56,6 +57,13 @@ export function judge(script: Script, results: readonly OpResult[], profile: Pro
     }
     if (obs.error === 'parse' || obs.error === 'unsupported') {
       return { kind: 'incomplete', line: op.line, reason: `line ${op.line}: the target could not run it (${obs.error}: ${obs.message ?? ''})` };
+    }
+    // One world and a deterministic op: the common case, without building branch lists.
+    const only = worlds.length === 1 && !o.backgroundReclaim ? (worlds[0] as Kernel) : undefined;
+    if (only !== undefined && only.choices(op, o.contended, o.shrinker ?? 'any-prefix') === undefined) {
+      if (!matches(only.apply(op), obs, opts)) return { kind: 'diverged', divergence: explain(script, results, profile, env, opts, idx, obs) };
+      if (o.checkInvariants) checkInvariants(only);
+      continue;
     }
     let branches;
     try {

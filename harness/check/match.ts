@@ -23,14 +23,41 @@ export function resultKey(r: OpResult): string {
   return JSON.stringify(o);
 }
 
+const OUTCOME_FIELDS = ['ret', 'errno', 'signal', 'exception', 'error', 'name', 'copied', 'mode', 'size'] as const;
+
+function runsEqual(a: readonly (readonly [number, number])[] | undefined, b: readonly (readonly [number, number])[] | undefined): boolean {
+  const x = a ?? [];
+  const y = b ?? [];
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) {
+    const p = x[i] as readonly [number, number];
+    const q = y[i] as readonly [number, number];
+    if (p[0] !== q[0] || p[1] !== q[1]) return false;
+  }
+  return true;
+}
+
+function hasRuns(r: OpResult): boolean {
+  return r.rle !== undefined || r.op === 'check' || (r.op === 'read' && r.ret !== undefined);
+}
+
+/** The same comparison as {@link resultKey} equality, without building strings (the judge's hot path). */
+export function sameResult(a: OpResult, b: OpResult): boolean {
+  if ((a.proc ?? 'p0') !== (b.proc ?? 'p0')) return false;
+  for (const f of OUTCOME_FIELDS) if (a[f] !== b[f]) return false;
+  if (a.exception !== undefined && a.message !== b.message) return false;
+  if (hasRuns(a) !== hasRuns(b)) return false;
+  return !hasRuns(a) || runsEqual(a.rle, b.rle);
+}
+
 /** True when `observed` is a result the prediction admits. */
 export function matches(predicted: OpResult, observed: OpResult, opts: MatchOptions): boolean {
   if (predicted.error === UNMODELLED) return true;
   if (opts.otherUsers && predicted.op === 'purge_all' && predicted.ret !== undefined && observed.ret !== undefined) {
     // Other processes' unpinned pages add to the count; the int truncation (§12) keeps order for sane counts.
-    return observed.ret >= predicted.ret && resultKey({ ...observed, ret: 0 }) === resultKey({ ...predicted, ret: 0 });
+    return observed.ret >= predicted.ret && sameResult({ ...observed, ret: 0 }, { ...predicted, ret: 0 });
   }
-  return resultKey(predicted) === resultKey(observed);
+  return sameResult(predicted, observed);
 }
 
 /** A short human form of a result: `ret 0`, `EINVAL`, `SIGBUS`, plus data. */

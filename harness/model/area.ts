@@ -32,6 +32,8 @@ export class Area {
   refs = 1;
   /** memfd flavor: seals; memfd regions never have an unpinned list. */
   seals = 0;
+  /** PAGE_ALIGN(size) as a number once the file froze the size (Infinity beyond 2^53). */
+  alignedSize = Infinity;
 
   constructor(
     readonly id: number,
@@ -48,6 +50,7 @@ export class Area {
     a.pos = this.pos;
     a.refs = this.refs;
     a.seals = this.seals;
+    a.alignedSize = this.alignedSize;
     return a;
   }
 }

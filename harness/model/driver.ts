@@ -24,7 +24,7 @@ type Arg = { value: bigint } | { pin: { offset: number; len: number } } | { name
 
 /** Turns a named or raw ioctl op into (command number, argument), as the probe issues it. */
 export function ioctlCall(op: IoctlOp, bits: 32 | 64): { cmd: number; arg: Arg } {
-  const n = (name: AshmemCommand): number => nativeNumber(name, bits);
+  const n = bits === 64 ? n64 : n32;
   switch (op.kind) {
     case 'set_name': return { cmd: n('SET_NAME'), arg: { name: op.name } };
     case 'set_name_null': return { cmd: n('SET_NAME'), arg: { fault: true } };
@@ -45,6 +45,13 @@ export function ioctlCall(op: IoctlOp, bits: 32 | 64): { cmd: number; arg: Arg }
     // A raw argument is a plain number: as a pointer it is taken to be unmapped (docs/op-scripts.md).
     case 'ioctl': return { cmd: Number(BigInt.asUintN(32, op.cmd)), arg: { value: op.arg } };
   }
+}
+
+function n64(name: AshmemCommand): number {
+  return nativeNumber(name, 64);
+}
+function n32(name: AshmemCommand): number {
+  return nativeNumber(name, 32);
 }
 
 const PIN_COMMAND = { pin: 'PIN', unpin: 'UNPIN', status: 'GET_PIN_STATUS' } as const satisfies Record<PinKind, AshmemCommand>;
@@ -131,12 +138,20 @@ function setProt(k: Kernel, proc: Proc, area: Area, value: bigint): Answer {
   return ok(0);
 }
 
+/** A PIN/UNPIN/GET_PIN_STATUS with a valid argument (the model's hot path). */
+export function pinRequest(k: Kernel, area: Area, kind: PinKind, offset: number, len: number): Answer {
+  if (area.file === null) return fail('EINVAL'); // the argument is valid, so both check orders agree
+  if (area.alignedSize <= Number.MAX_SAFE_INTEGER) return pinChecked(k, area, PIN_COMMAND[kind], offset, len);
+  return pinUnpin(k, area, PIN_COMMAND[kind], { pin: { offset, len } });
+}
+
 /** §3.6 argument checks in the lineage's order, then the §4 list walk. */
 function pinUnpin(k: Kernel, area: Area, command: 'PIN' | 'UNPIN' | 'GET_PIN_STATUS', arg: Arg): Answer {
   const pre2019 = k.features.pinCheckOrder === 'pre2019';
   if (pre2019 && area.file === null) return fail('EINVAL');
   if (!('pin' in arg)) return fail('EFAULT');
   if (!pre2019 && area.file === null) return fail('EINVAL');
+  if (area.alignedSize <= Number.MAX_SAFE_INTEGER) return pinChecked(k, area, command, arg.pin.offset, arg.pin.len);
   const aligned = k.pageAlign(area.size);
   const offset = BigInt(arg.pin.offset);
   let len = BigInt(arg.pin.len);
@@ -151,9 +166,33 @@ function pinUnpin(k: Kernel, area: Area, command: 'PIN' | 'UNPIN' | 'GET_PIN_STA
   const ps = BigInt(k.env.pageSize);
   const s = Number(offset / ps);
   const e = s + Number(len / ps) - 1;
+  return walk(k, area, command, s, e);
+}
+
+function walk(k: Kernel, area: Area, command: 'PIN' | 'UNPIN' | 'GET_PIN_STATUS', s: number, e: number): Answer {
   if (command === 'PIN') return ok(pin(area, k.lru, s, e));
   if (command === 'UNPIN') return ok(unpin(area, k.lru, s, e));
   return ok(pinStatus(area, s, e));
+}
+
+/**
+ * The same checks in plain numbers, exact while PAGE_ALIGN(size) fits in 2^53 (always, for a
+ * region that could be mapped on a real machine); the bigint path covers the rest.
+ */
+function pinChecked(k: Kernel, area: Area, command: 'PIN' | 'UNPIN' | 'GET_PIN_STATUS', offset: number, len0: number): Answer {
+  const aligned = area.alignedSize;
+  let len = len0;
+  if (len === 0) {
+    const d = aligned - offset;
+    if (d < 0) return fail('EINVAL'); // wraps to a huge length: fails the bounds check in C and Rust
+    len = k.features.lenZeroWidth === 'u32' ? d % 4294967296 : d;
+  }
+  const ps = k.env.pageSize;
+  if (offset % ps !== 0 || len % ps !== 0) return fail('EINVAL');
+  if (k.features.lenZeroWidth === 'u32' && 0xffff_ffff - offset < len) return fail('EINVAL');
+  if (aligned < offset + len) return fail('EINVAL');
+  const s = offset / ps;
+  return walk(k, area, command, s, s + len / ps - 1);
 }
 
 /** §3.5 ashmem_mmap, after the generic checks: returns the VM_MAY bits it leaves. */
@@ -164,6 +203,9 @@ export function mmap(k: Kernel, area: Area, len: number, prot: number): { mayPro
   if (area.file === null) {
     if (area.size > MAX_LFS) return { errno: 'EINVAL' }; // shmem_file_setup refuses a negative loff_t
     area.file = new Backing(k.nextIno++, area.size, k.env.pageSize);
+    // Size is frozen from here on (§3.3): keep PAGE_ALIGN(size) for the pin checks.
+    const aligned = k.pageAlign(area.size);
+    area.alignedSize = aligned > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(aligned);
   }
   return { mayProt: area.protMask };
 }

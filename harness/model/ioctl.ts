@@ -35,6 +35,9 @@ export function commandNumbers(bits: 32 | 64): Record<AshmemCommand, number> {
 
 const NATIVE64 = commandNumbers(64);
 const NATIVE32 = commandNumbers(32);
+// Reverse tables: decoding is on the model's hot path.
+const BY_NUMBER64 = new Map(Object.entries(NATIVE64).map(([k, v]) => [v, k as AshmemCommand]));
+const BY_NUMBER32 = new Map(Object.entries(NATIVE32).map(([k, v]) => [v, k as AshmemCommand]));
 
 /** Which 32-bit compat numbers a driver translates (§1.3). */
 export type CompatHandling = 'none' | 'size-prot' | 'size-prot-fileid';
@@ -48,8 +51,8 @@ export type CompatHandling = 'none' | 'size-prot' | 'size-prot-fileid';
  * @returns the command, or undefined for a number the driver does not handle
  */
 export function decodeCommand(cmd: number, callerBits: 32 | 64, kernelBits: 32 | 64, compat: CompatHandling): AshmemCommand | undefined {
-  const native = kernelBits === 64 ? NATIVE64 : NATIVE32;
-  for (const [name, n] of Object.entries(native) as [AshmemCommand, number][]) if (n === cmd) return name;
+  const known = (kernelBits === 64 ? BY_NUMBER64 : BY_NUMBER32).get(cmd);
+  if (known !== undefined) return known;
   if (callerBits === 32 && kernelBits === 64) {
     // compat_ioctl: only these 32-bit encodings are rewritten to the native ones.
     if (compat !== 'none' && cmd === NATIVE32.SET_SIZE) return 'SET_SIZE';

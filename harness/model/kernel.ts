@@ -31,8 +31,14 @@ export type Answer =
   | { signal: string }
   | { error: string; message: string };
 
+/** A bare return value. Instances are immutable, so 0 and 1 are shared (the hot path allocates nothing). */
+export class Ret {
+  constructor(readonly ret: number) {}
+}
+const SMALL = [new Ret(0), new Ret(1)] as const;
+
 /** A successful answer. */
-export const ok = (ret: number): Answer => ({ ret });
+export const ok = (ret: number): Answer => (ret === 0 || ret === 1 ? SMALL[ret] : new Ret(ret));
 /** A failed system call. */
 export const fail = (errno: string): Answer => ({ errno });
 
@@ -106,9 +112,13 @@ export class Kernel {
    *   the first, i.e. the least purging for triggers; PURGE_ALL_CACHES purges everything)
    */
   apply(op: Op, choice?: number): OpResult {
-    const answer = JAVA_KINDS.has(op.kind)
+    const answer: Answer = JAVA_KINDS.has(op.kind)
       ? { error: 'unsupported', message: `${op.kind} is a Java-layer op: the kernel model does not run it` }
       : this.answer(op as KernelOp, choice);
+    // Plain answers are the hot path: build the result without spreading.
+    if (answer instanceof Ret) {
+      return op.proc === 'p0' ? { i: op.line, op: op.kind, ret: answer.ret } : { i: op.line, op: op.kind, proc: op.proc, ret: answer.ret };
+    }
     const base = op.proc === 'p0' ? { i: op.line, op: op.kind } : { i: op.line, op: op.kind, proc: op.proc };
     return { ...base, ...answer };
   }
@@ -223,10 +233,20 @@ export class Kernel {
         return area.kind === 'ashmem' ? fail('EINVAL') : memfd.addSeals(this, area, op.seals);
       case 'get_seals':
         return area.kind === 'ashmem' ? fail('EINVAL') : ok(area.seals);
+      case 'pin':
+      case 'unpin':
+      case 'status':
+        // PIN/UNPIN/GET_PIN_STATUS have one number in every encoding (§1.3): skip decoding.
+        if (area.kind === 'ashmem' && this.env.ioctlEmulation === 'none' && this.features.pinning === 'real') return driver.pinRequest(this, area, op.kind, op.offset, op.len);
+        return this.ioctl(proc, area, op, choice);
       default:
-        if (this.env.ioctlEmulation === 'qemu-user' && ((driver.ioctlCall(op, this.env.callerBits).cmd >>> 8) & 0xff) === 0x77) return fail('ENOSYS');
-        return area.kind === 'ashmem' ? driver.ioctl(this, proc, area, op, choice) : memfd.ioctl(this, proc, area, op);
+        return this.ioctl(proc, area, op, choice);
     }
+  }
+
+  private ioctl(proc: Proc, area: Area, op: Parameters<typeof driver.ioctl>[3], choice: number | undefined): Answer {
+    if (this.env.ioctlEmulation === 'qemu-user' && ((driver.ioctlCall(op, this.env.callerBits).cmd >>> 8) & 0xff) === 0x77) return fail('ENOSYS');
+    return area.kind === 'ashmem' ? driver.ioctl(this, proc, area, op, choice) : memfd.ioctl(this, proc, area, op);
   }
 
   private mmap(proc: Proc, op: Extract<KernelOp, { kind: 'mmap' }>): Answer {

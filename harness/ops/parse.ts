@@ -18,13 +18,18 @@ const MAPPING_RE = /^m(0|[1-9][0-9]{0,5})$/;
 const JAVA_HANDLE_RE = { memoryfile: /^f(0|[1-9][0-9]{0,5})$/, sharedmemory: /^s(0|[1-9][0-9]{0,5})$/, buffer: /^b(0|[1-9][0-9]{0,5})$/ } as const;
 const NUMBER_RE = /^-?(0x[0-9a-fA-F]+|0|[1-9][0-9]*)$/;
 
+/** Space, tab, CR, LF, VT, FF: the separators (and `#`, `"` end a word). */
+function isSpace(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13);
+}
+
 /** Splits one line into tokens; `#` outside a string starts a comment. */
 function tokenize(text: string, line: number): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   while (i < text.length) {
     const c = text[i];
-    if (c === ' ' || c === '\t' || c === '\r') {
+    if (isSpace(text.charCodeAt(i))) {
       i++;
     } else if (c === '#') {
       break;
@@ -43,13 +48,13 @@ function tokenize(text: string, line: number): Token[] {
         str = value.repeat(n);
         i += m[0].length;
       }
-      if (i < text.length && !/[\s#]/.test(text[i] as string)) {
+      if (i < text.length && !isSpace(text.charCodeAt(i)) && text[i] !== '#') {
         throw new ScriptError(line, i + 1, 'expected a space after the string');
       }
       tokens.push({ text: text.slice(start, i), col: start + 1, str });
     } else {
       const start = i;
-      while (i < text.length && !/[\s#"]/.test(text[i] as string)) i++;
+      for (let code = text.charCodeAt(i); i < text.length && !isSpace(code) && code !== 35 && code !== 34; code = text.charCodeAt(++i));
       tokens.push({ text: text.slice(start, i), col: start + 1 });
     }
   }
