@@ -14,12 +14,8 @@ import {
   InstrumentationScriptError,
   parseInstrumentationOutput,
 } from '../../harness/targets/instrumentation.js';
-import { buildFixture, ROOT, run, type Ran } from './support/fixture-build.js';
-
-const HOST_SRC = path.join(ROOT, 'test/apk/host-double/src');
-
-/** enjarify's wrapper picks the first python3 on PATH; Debian's module lives with /usr/bin/python3. */
-const ENJARIFY_ENV: NodeJS.ProcessEnv = fs.existsSync('/usr/bin/python3') ? { ...process.env, PYTHON: '/usr/bin/python3' } : process.env;
+import { run, type Ran } from './support/fixture-build.js';
+import { fixtureJvm } from './support/jvm.js';
 
 describe('fixture code on the JVM (enjarify + host double)', function () {
   this.timeout(240_000);
@@ -27,19 +23,7 @@ describe('fixture code on the JVM (enjarify + host double)', function () {
   let work: string;
 
   before(async () => {
-    const build = await buildFixture();
-    assert.equal(build.code, 0, build.stderr);
-    work = path.join(build.outDir, 'jvm');
-    fs.mkdirSync(work, { recursive: true });
-    const jar = path.join(work, 'app.jar');
-    const e = await run('enjarify', ['-f', '-o', jar, build.apk], 120_000, ENJARIFY_ENV);
-    assert.equal(e.code, 0, `enjarify failed (scripts/setup-host installs it): ${e.stdout}${e.stderr}`);
-    assert.match(e.stdout, /9 classes translated successfully, 0 classes had errors/);
-    const classes = path.join(work, 'classes');
-    const sources = fs.readdirSync(HOST_SRC, { recursive: true }).map(String).filter((f) => f.endsWith('.java')).map((f) => path.join(HOST_SRC, f));
-    const c = await run('javac', ['-nowarn', '-cp', jar, '-d', classes, ...sources]);
-    assert.equal(c.code, 0, c.stderr);
-    classpath = `${classes}:${jar}`;
+    ({ classpath, work } = await fixtureJvm());
   });
 
   /** Runs scripts on one Runner (the Activity's semantics); "--purge" between them purges. */
