@@ -21,7 +21,7 @@ import {
 } from '../../harness/targets/adb/index.js';
 import { ProbeMissingError, TargetTimeoutError } from '../../harness/targets/target.js';
 import { LoopbackAdbd, TMPDIR_PROPERTY } from '../support/loopback-adbd/index.js';
-import { ADB_BIN, connectLoopback, startPrivateAdbServer } from '../support/private-adb-server.js';
+import { ADB_BIN, connectLoopback, requireProbe, startPrivateAdbServer } from '../support/private-adb-server.js';
 
 const HOST_PROBE = probeBinaryPath('x86_64');
 
@@ -63,7 +63,7 @@ describe('adb target through the real adb server and the loopback daemon', funct
   }
 
   before(async function () {
-    assert.ok(fs.existsSync(HOST_PROBE), `the x86_64 probe is not built (${HOST_PROBE}): run scripts/build-probe`);
+    requireProbe();
     const started = await startPrivateAdbServer();
     stop = started.stop;
     server = started.server;

@@ -10,10 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { prepareTargets, runCases } from '../../harness/check/run.js';
 import { judgeOptionsFor } from '../../harness/commands.js';
-import { AdbTarget, probeBinaryPath, type AdbServer } from '../../harness/targets/adb/index.js';
+import { AdbTarget, type AdbServer } from '../../harness/targets/adb/index.js';
 import { DeviceVanishedError } from '../../harness/targets/target.js';
 import { LoopbackAdbd } from '../support/loopback-adbd/index.js';
-import { connectLoopback, startPrivateAdbServer } from '../support/private-adb-server.js';
+import { connectLoopback, requireProbe, startPrivateAdbServer } from '../support/private-adb-server.js';
 
 describe('run over adb targets (two loopback devices, real adb server)', function () {
   this.timeout(180_000);
@@ -52,7 +52,7 @@ describe('run over adb targets (two loopback devices, real adb server)', functio
   }
 
   before(async function () {
-    assert.ok(fs.existsSync(probeBinaryPath('x86_64')), 'the x86_64 probe is not built: run scripts/build-probe');
+    requireProbe();
     const started = await startPrivateAdbServer();
     stop = started.stop;
     server = started.server;

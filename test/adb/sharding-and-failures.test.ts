@@ -4,7 +4,6 @@
  * far kept); the adb server killed (reconnect once) or gone for good; no adb binary at all.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import type { OpResult } from '../../harness/ops/result.js';
 import {
   AdbDeviceVanishedError,
@@ -12,14 +11,13 @@ import {
   AdbServer,
   AdbServerError,
   AdbTarget,
-  probeBinaryPath,
   runSharded,
   shardRoundRobin,
 } from '../../harness/targets/adb/index.js';
 import { freeLocalPort } from '../../harness/targets/adb/forward-service.js';
 import { DeviceVanishedError } from '../../harness/targets/target.js';
 import { LoopbackAdbd } from '../support/loopback-adbd/index.js';
-import { connectLoopback, startPrivateAdbServer } from '../support/private-adb-server.js';
+import { connectLoopback, requireProbe, startPrivateAdbServer } from '../support/private-adb-server.js';
 
 /** Case n: a script whose results identify it (the bytes read back are n). The loopback
  * device runs this machine's kernel, where the probe meets memfd: `truncate` sizes the region. */
@@ -45,7 +43,7 @@ describe('adb target: sharding, vanishing devices, adb server restarts', functio
   }
 
   before(async function () {
-    assert.ok(fs.existsSync(probeBinaryPath('x86_64')), 'the x86_64 probe is not built: run scripts/build-probe');
+    requireProbe();
     const started = await startPrivateAdbServer();
     stop = started.stop;
     server = started.server;

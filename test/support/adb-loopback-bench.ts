@@ -6,7 +6,7 @@
  */
 import { AdbTarget, measureCases } from '../../harness/targets/adb/index.js';
 import { LoopbackAdbd } from './loopback-adbd/index.js';
-import { connectLoopback, startPrivateAdbServer } from './private-adb-server.js';
+import { connectLoopback, requireProbe, startPrivateAdbServer } from './private-adb-server.js';
 
 /** What one bench run measured. */
 export interface AdbLoopbackBench {
@@ -24,6 +24,7 @@ export interface AdbLoopbackBench {
 /** Runs the bench; `script` should run on memfd (the loopback device is this machine). */
 export async function benchAdbLoopback(options: { readonly cases: number; readonly script: string; readonly mode?: 'stdin' | 'agent' }): Promise<AdbLoopbackBench> {
   const mode = options.mode ?? 'stdin';
+  requireProbe();
   const adb = await startPrivateAdbServer();
   const daemon = new LoopbackAdbd();
   try {

@@ -4,6 +4,9 @@
  * Without `adb` the tests FAIL with a clear message (CI installs it); they do not skip.
  */
 import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { probeBinaryPath } from '../../harness/targets/adb/probe-binary-path.js';
+import { ensureProbesBuilt } from '../probe/support.js';
 import { AdbServer } from '../../harness/targets/adb/adb-server.js';
 import { freeLocalPort } from '../../harness/targets/adb/forward-service.js';
 import type { LoopbackAdbd } from './loopback-adbd/index.js';
@@ -21,6 +24,17 @@ export function requireAdb(): string {
         `(${(error as Error).message.split('\n')[0]}). Install it: apt-get install adb (scripts/setup-host does).`,
     );
   }
+}
+
+/**
+ * The probe the loopback device runs (this machine's x86_64 build, or another ABI), built with
+ * scripts/build-probe when missing or stale, as the probe's own tests do.
+ */
+export function requireProbe(abi = 'x86_64'): string {
+  ensureProbesBuilt();
+  const file = probeBinaryPath(abi);
+  if (!fs.existsSync(file)) throw new Error(`the ${abi} probe is not built (${file}) and scripts/build-probe did not build it`);
+  return file;
 }
 
 /** Starts a private server; `stop()` kills it. */
