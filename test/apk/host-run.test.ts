@@ -14,6 +14,7 @@ import {
   InstrumentationScriptError,
   parseInstrumentationOutput,
 } from '../../harness/targets/instrumentation.js';
+import { parseActivityOutput } from '../../specs/support/activity-output.js';
 import { run, type Ran } from './support/fixture-build.js';
 import { fixtureJvm } from './support/jvm.js';
 
@@ -152,6 +153,25 @@ describe('fixture code on the JVM (enjarify + host double)', function () {
       { i: 1, op: 'sm_create', error: 'unsupported', message: 'SharedMemory needs API 27; this device runs API 26' },
       { i: 2, op: 'buf_get', error: 'unsupported', message: 'SharedMemory needs API 27; this device runs API 26' },
       { i: 3, op: 'mf_create', ret: 0 },
+    ]);
+  });
+
+  it('the Activity door (MainActivity): typed script, Run, id/status and id/results as the spec parses them', async () => {
+    const files = ['mf_create f0 "a" 16\nmf_allow_purging f0 true\nmf_write f0 4 0 0 4 3\n', 'mf_read f0 4 0 0 4\nmf_read f0 4 0 0 4\napp_wait "x" 10\n']
+      .map((text, k) => { const f = path.join(work, `ui-${k}.ops`); fs.writeFileSync(f, text); return f; });
+    const r = await run('java', ['-cp', classpath, 'android.app.HostUi', 'dev.ashmemharness.fixture.MainActivity', files[0] ?? '', '--purge', files[1] ?? '']);
+    assert.equal(r.code, 0, r.stderr);
+    const runs = r.stdout.split('---\n').filter((x) => x !== '').map((chunk) => {
+      const [statusLine = '', ...rest] = chunk.split('\n');
+      assert.match(statusLine, /^STATUS /);
+      return parseActivityOutput(statusLine.slice('STATUS '.length), rest.join('\n'));
+    });
+    assert.deepEqual(runs.map((x) => x.run), [1, 2]);
+    assert.equal(runs[0]?.hello['door'], 'activity');
+    assert.deepEqual(runs[1]?.results, [
+      { i: 1, op: 'mf_read', exception: 'java.io.IOException', message: 'MemoryFile has been purged' },
+      { i: 2, op: 'mf_read', ret: 4, rle: [[0, 4]] },
+      { i: 3, op: 'app_wait', error: 'unsupported', message: 'app_wait runs only through instrumentation; in the Activity the objects outlive a run: press Run again after the trigger' },
     ]);
   });
 

@@ -1,0 +1,4 @@
+package android.view;
+
+/** Host double. */
+public class View { }
