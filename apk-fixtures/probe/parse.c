@@ -150,30 +150,14 @@ static int str_put(struct parser *p, int store, unsigned char c) {
   return 0;
 }
 
-static int is_sep(unsigned char c) { return c == ' ' || c == '\t' || c == '\r'; }
+/* Space, tab, LF, VT, FF, CR separate words (isSpace in parse.ts); `#` and `"` also end a word. */
+static int is_sep(unsigned char c) { return c == ' ' || (c >= 0x09 && c <= 0x0D); }
 
 static int hexval(unsigned char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-/* JavaScript's \s, for the "space after the string" check, limited to what a line can hold:
- * ASCII tab..CR and space, and the UTF-8 forms of the Unicode spaces. */
-static size_t js_space_at(const unsigned char *t, size_t n, size_t i) {
-  unsigned char c = t[i];
-  if (c == ' ' || (c >= 0x09 && c <= 0x0D)) return 1;
-  if (c == 0xC2 && i + 1 < n && t[i + 1] == 0xA0) return 2;
-  if (c == 0xE1 && i + 2 < n && t[i + 1] == 0x9A && t[i + 2] == 0x80) return 3;
-  if (c == 0xE2 && i + 2 < n) {
-    unsigned char a = t[i + 1], b = t[i + 2];
-    if (a == 0x80 && (b <= 0x8A || b == 0xA8 || b == 0xA9 || b == 0xAF)) return 3;
-    if (a == 0x81 && b == 0x9F) return 3;
-  }
-  if (c == 0xE3 && i + 2 < n && t[i + 1] == 0x80 && t[i + 2] == 0x80) return 3;
-  if (c == 0xEF && i + 2 < n && t[i + 1] == 0xBB && t[i + 2] == 0xBF) return 3;
-  return 0;
 }
 
 static int tokenize(struct parser *p, const unsigned char *t, size_t n, struct parse_error *err) {
@@ -242,7 +226,7 @@ static int tokenize(struct parser *p, const unsigned char *t, size_t n, struct p
                       (unsigned long long)vlen * rep, PROBE_MAX_REPEAT);
         i = k;
       }
-      if (i < n && t[i] != '#' && js_space_at(t, n, i) == 0)
+      if (i < n && t[i] != '#' && !is_sep(t[i]))
         return fail(err, t, i, "expected a space after the string");
       if (store) {
         struct token *tk = &p->tok[p->ntok];

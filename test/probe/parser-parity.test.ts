@@ -98,10 +98,9 @@ function tsVerdict(text: string, lineNo: number): { ok: true | false | 'blank'; 
   }
 }
 
-// Characters for junk tokens: printable ASCII, a 2-byte and a 4-byte UTF-8 character, a control
-// byte and NUL. Never the other \s characters (\v, \f, U+00A0, ...): parse.ts does not advance
-// past them and would loop forever (reported), so they cannot be compared.
-const JUNK = fc.constantFrom(...'abcxyz019-_:*\\"#.,rmpfsb'.split(''), 'é', '😀', '\u0001', '\u0000', 'A', 'F', 'x');
+// Characters for junk tokens: printable ASCII, a 2-byte and a 4-byte UTF-8 character, control
+// bytes (VT and FF separate words like space), NUL, and a Unicode space (an ordinary character).
+const JUNK = fc.constantFrom(...'abcxyz019-_:*\\"#.,rmpfsb'.split(''), 'é', '😀', '\u0001', '\u0000', '\u000b', '\u000c', '\u00a0', 'A', 'F', 'x');
 const junk = fc.array(JUNK, { minLength: 1, maxLength: 8 }).map((a) => a.join(''));
 
 const NUMBERS = [
@@ -144,7 +143,7 @@ function tokenFor(type: ArgType): fc.Arbitrary<string> {
   );
 }
 
-const SEP = fc.constantFrom(' ', ' ', ' ', '  ', '\t', ' \t ');
+const SEP = fc.constantFrom(' ', ' ', ' ', '  ', '\t', ' \t ', '\u000b', '\u000c');
 
 /** One script line: an optional prefix, an op word and arguments, mostly well-formed. */
 function lineArb(): fc.Arbitrary<string> {
