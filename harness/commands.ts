@@ -13,11 +13,16 @@ import type { ResolveOptions } from './targets/resolve.js';
 import type { Target } from './targets/target.js';
 import type { OpResult } from './ops/result.js';
 
+/** Collects a repeatable option. (Variadic options would swallow the positional script.) */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 /** Target options shared by exec, run and conform. */
 export function targetOptions(cmd: Command): Command {
   return cmd
-    .option('--target <spec...>', 'local, local:ABI (arm64-v8a, armeabi-v7a, x86_64, x86), adb:SERIAL, adb:SERIAL@HOST:PORT or adb:all', ['local'])
-    .option('--adb-server <host:port...>', 'adb server(s) to use (device labs, STF); default the local one')
+    .option('--target <spec>', 'local, local:ABI (arm64-v8a, armeabi-v7a, x86_64, x86), adb:SERIAL, adb:SERIAL@HOST:PORT or adb:all; repeat for several (default local)', collect, [])
+    .option('--adb-server <host:port>', 'an adb server to use (device labs, STF); repeatable; default the local one', collect, [])
     .addOption(new Option('--backend <b>', 'probe backend on local targets').choices(['auto', 'ashmem', 'memfd']))
     .option('--agent', 'serve cases through the probe agent over adb forward (many cases per connection)')
     .option('--keep', 'leave the pushed probe on devices')
@@ -29,7 +34,7 @@ interface TargetFlags { target: string[]; adbServer?: string[]; backend?: 'auto'
 /** Resolve options from flags. */
 export function resolveOptionsFrom(f: TargetFlags): ResolveOptions {
   return {
-    ...(f.adbServer !== undefined ? { adbServers: f.adbServer } : {}),
+    ...(f.adbServer !== undefined && f.adbServer.length > 0 ? { adbServers: f.adbServer } : {}),
     ...(f.backend !== undefined ? { backend: f.backend } : {}),
     agent: f.agent === true,
     keep: f.keep === true,
@@ -40,7 +45,7 @@ export function resolveOptionsFrom(f: TargetFlags): ResolveOptions {
 /** Opens targets; the adb stack is loaded only when a command needs a target. */
 export async function openTargets(flags: TargetFlags): Promise<Target[]> {
   const { resolveTargets } = await import('./targets/resolve.js');
-  return resolveTargets(flags.target, resolveOptionsFrom(flags));
+  return resolveTargets(flags.target.length > 0 ? flags.target : ['local'], resolveOptionsFrom(flags));
 }
 
 function int(name: string) {
