@@ -32,7 +32,11 @@ const AVD = process.env['WDIO_AVD'];
 const PORT = Number(process.env['APPIUM_PORT'] ?? 4723);
 process.env['ANDROID_HOME'] ??= '/usr/lib/android-sdk';
 
-const devices = await checkDevices({ serial: process.env['ANDROID_SERIAL'], timeoutMs: 8000 });
+// The launcher decides (workers load this file again: they reuse its choice in ANDROID_SERIAL).
+const IN_WORKER = process.env['WDIO_WORKER_ID'] !== undefined;
+const devices = IN_WORKER
+  ? { usable: [{ serial: process.env['ANDROID_SERIAL'] ?? '', state: 'device' }], problem: undefined }
+  : await checkDevices({ serial: process.env['ANDROID_SERIAL'], timeoutMs: 8000 });
 if (devices.problem !== undefined && (AVD === undefined || AVD === '')) {
   const required = process.env['WDIO_REQUIRE_DEVICE'] === '1';
   console.log(`no device visible to \`adb devices\`: ${devices.problem}; ${required ? 'failing (WDIO_REQUIRE_DEVICE=1)' : 'skipping the WebdriverIO specs'} — connect one, or set ANDROID_SERIAL or WDIO_AVD`);
@@ -42,7 +46,7 @@ if (!fs.existsSync(APP)) {
   console.log(`the fixture APK is missing: ${APP} — build it with scripts/build-apk (or set WDIO_APP)`);
   process.exit(1);
 }
-const UDID = devices.usable[0]?.serial;
+const UDID = devices.usable[0]?.serial || undefined;
 if (UDID !== undefined) process.env['ANDROID_SERIAL'] = UDID; // specs/support/device.ts uses the same device
 fs.mkdirSync(REPORTS, { recursive: true });
 
