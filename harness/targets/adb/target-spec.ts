@@ -84,7 +84,12 @@ export async function findDevices(spec: AdbTargetSpec, servers: readonly AdbServ
   }
   if (found.length === 0) {
     const what = spec.kind === 'all' ? 'no device in state "device"' : `device ${spec.serial} not attached and ready`;
-    throw new AdbDeviceNotFoundError(`${what} on ${scoped.map((s) => s.address).join(', ')}; seen: ${states.join(', ') || 'nothing'}`);
+    const hints: string[] = [];
+    if (states.some((s) => s.includes('(unauthorized)'))) hints.push('accept the USB debugging prompt on the device (unauthorized)');
+    if (states.some((s) => s.includes('(offline)'))) hints.push('an offline device needs a reconnect (adb reconnect, or replug)');
+    throw new AdbDeviceNotFoundError(
+      `${what} on ${scoped.map((s) => s.address).join(', ')}; seen: ${states.join(', ') || 'nothing'}${hints.length > 0 ? `; ${hints.join('; ')}` : ''}`,
+    );
   }
   if (spec.kind === 'serial' && found.length > 1) {
     throw new AdbDeviceNotFoundError(`serial ${spec.serial} is on several adb servers (${found.map((f) => f.server.address).join(', ')}): say which with adb:${spec.serial}@HOST:PORT`);
