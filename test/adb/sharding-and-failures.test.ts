@@ -175,6 +175,14 @@ describe('adb target: sharding, vanishing devices, adb server restarts', functio
     await server.ensureRunning();
   });
 
+  it('never starts a remote adb server: says to start it there', async function () {
+    const port = await freeLocalPort();
+    // 127.0.0.2 is loopback on Linux but not "this machine's server" to the target: a lab host.
+    const remote = new AdbServer({ host: '127.0.0.2', port, bin: '/nonexistent/adb' });
+    assert.equal(remote.local, false);
+    await assert.rejects(remote.ensureRunning(), (e: unknown) => e instanceof AdbServerError && /no adb server answers at 127\.0\.0\.2/.test(e.message) && /start it there/.test(e.message));
+  });
+
   it('says how to install adb when the binary is missing', async function () {
     const port = await freeLocalPort();
     const missing = new AdbServer({ port, bin: '/nonexistent/adb' });
