@@ -102,6 +102,12 @@ describe('fixture code on the JVM (enjarify + host double)', function () {
     ]);
   });
 
+  it('separates tokens by space, tab, CR, VT and FF, as parse.ts does', async () => {
+    const script = 'mf_create\vf0\f"x"\t16\r\nmf_length \t f0\n';
+    assert.equal(parseScript(script).ops.length, 2);
+    assert.deepEqual((await runs([script])).slice(1), [{ i: 1, op: 'mf_create', ret: 0 }, { i: 2, op: 'mf_length', ret: 16 }]);
+  });
+
   it('arity, unknown ops and empty handles are errors, not crashes', async () => {
     const out = await runs(['mf_read f0 4 0 0\nbogus f0\nmf_length f0\nsm_get_size s7\n']);
     assert.deepEqual(out.slice(1), [
