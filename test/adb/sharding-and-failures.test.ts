@@ -146,6 +146,23 @@ describe('adb target: sharding, vanishing devices, adb server restarts', functio
     assert.match(error.message, /vanished mid-run/);
   });
 
+  it('keeps the partial results of an agent-mode case when the device vanishes', async function () {
+    const { daemon } = await device();
+    const agent = new AdbTarget({ server, serial: daemon.serial, deviceDir: daemon.scratchDir, mode: 'agent', timeouts: { deviceMs: 5000 } });
+    targets.push(agent);
+    await agent.facts();
+    const error = await agent
+      .exec('open r0\nset_name r0 "a"\npressure 4 5\nclose r0\n', (r) => {
+        if (r.op === 'set_name') setTimeout(() => daemon.kill(), 100);
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    assert.ok(error instanceof AdbDeviceVanishedError, String(error));
+    assert.deepEqual(error.partial.map((r) => r.op), ['open', 'set_name']);
+  });
+
   it('reconnects once after an adb server restart and goes on', async function () {
     const { target } = await device();
     const first = await target.exec(caseScript(1));
@@ -155,6 +172,17 @@ describe('adb target: sharding, vanishing devices, adb server restarts', functio
     const second = await target.exec(caseScript(2));
     assert.deepEqual(second.results.find((r) => r.op === 'check')?.rle, [[2, 4096]]);
     assert.equal(target.reconnects, 1);
+  });
+
+  it('restarts the agent after an adb server restart and goes on', async function () {
+    const { daemon } = await device();
+    const agent = new AdbTarget({ server, serial: daemon.serial, deviceDir: daemon.scratchDir, mode: 'agent', timeouts: { deviceMs: 8000 } });
+    targets.push(agent);
+    assert.equal((await agent.exec(caseScript(4))).results.length, 6);
+    await server.kill();
+    const after = await agent.exec(caseScript(5));
+    assert.deepEqual(after.results.find((r) => r.op === 'check')?.rle, [[5, 4096]]);
+    assert.equal(agent.reconnects, 1);
   });
 
   it('fails clearly when the adb server is gone and cannot be restarted', async function () {
