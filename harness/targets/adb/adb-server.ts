@@ -72,12 +72,6 @@ function isLoopback(host: string): boolean {
   return host === '127.0.0.1' || host === 'localhost' || host === '::1';
 }
 
-/** A connection-level failure to the server (as opposed to a FAIL answer). */
-export function isServerConnectionError(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'EPIPE' || /Command failed: false/.test(String(error));
-}
-
 /** One adb server. */
 export class AdbServer {
   /** The adbkit client. */
