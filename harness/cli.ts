@@ -32,10 +32,11 @@ export function environmentOptions(cmd: Command): Command {
     .option('--no-root', 'the caller lacks CAP_SYS_ADMIN (PURGE_ALL_CACHES gives EPERM, drop_caches EACCES)')
     .addOption(new Option('--bits <bits>', 'the caller\'s word size').choices(['32', '64']))
     .addOption(new Option('--kernel-bits <bits>', 'the kernel\'s word size').choices(['32', '64']))
-    .option('--kernel <release>', 'kernel release (6.0+ seeks files without FMODE_LSEEK, §12)');
+    .option('--kernel <release>', 'kernel release (6.0+ seeks files without FMODE_LSEEK, §12)')
+    .option('--api-level <n>', 'Android API level of the Java layer (MemoryFile changed at 27, §8)', int('API level'));
 }
 
-interface EnvFlags { pageSize?: number; root?: boolean; bits?: string; kernelBits?: string; kernel?: string }
+interface EnvFlags { pageSize?: number; root?: boolean; bits?: string; kernelBits?: string; kernel?: string; apiLevel?: number }
 
 /** The environment from flags, on top of a hello line or the defaults. */
 export function environmentFrom(flags: EnvFlags, base: Environment = DEFAULT_ENVIRONMENT): Environment {
@@ -47,6 +48,7 @@ export function environmentFrom(flags: EnvFlags, base: Environment = DEFAULT_ENV
     ...(flags.bits !== undefined ? { callerBits: Number(flags.bits) as 32 | 64 } : {}),
     ...(flags.kernelBits !== undefined ? { kernelBits: Number(flags.kernelBits) as 32 | 64 } : {}),
     ...(major !== undefined ? { kernelSeeksWithoutFmode: major >= 6 } : {}),
+    ...(flags.apiLevel !== undefined ? { apiLevel: flags.apiLevel } : {}),
   };
 }
 

@@ -50,12 +50,12 @@ export function judge(script: Script, results: readonly OpResult[], profile: Pro
   for (const [idx, op] of script.ops.entries()) {
     const obs = observed.get(op.line);
     if (obs === undefined) return { kind: 'incomplete', line: op.line, reason: `no result for line ${op.line} (${opText(op)}): the target stopped early` };
-    if (obs.error === 'skipped') {
-      // A gated op (e.g. drop_caches without root) did not run: the worlds stay as they were.
+    if (obs.error === 'skipped' || obs.error === 'unsupported') {
+      // A gated op (drop_caches without root, SharedMemory below API 27) did not run: the worlds stay as they were.
       skipped.push(op.line);
       continue;
     }
-    if (obs.error === 'parse' || obs.error === 'unsupported') {
+    if (obs.error === 'parse') {
       return { kind: 'incomplete', line: op.line, reason: `line ${op.line}: the target could not run it (${obs.error}: ${obs.message ?? ''})` };
     }
     // One world and a deterministic op: the common case, without building branch lists.

@@ -3,13 +3,14 @@
  * handles and mappings. `apply` runs one op and returns its result; the driver-specific
  * answers live in `driver.ts` (ashmem) and `memfd.ts` (memfd modes).
  */
-import type { KernelOp, Op } from '../ops/ast.js';
+import type { JavaOp, KernelOp, Op } from '../ops/ast.js';
 import type { OpResult } from '../ops/result.js';
 import { JAVA_KINDS } from '../ops/signatures.js';
 import { Area, PROT_EXEC, PROT_READ, SEAL } from './area.js';
 import { Backing } from './backing.js';
 import * as driver from './driver.js';
 import { errnoName } from './errno.js';
+import { JavaState, javaOp } from './java.js';
 import { Lru, rangePages } from './lru.js';
 import { appendPage, check, cloneMapping, fill, type Mapping } from './mapping.js';
 import * as memfd from './memfd.js';
@@ -50,6 +51,8 @@ export class Kernel {
   readonly lru = new Lru<Range>();
   readonly areas = new Map<number, Area>();
   readonly procs = new Map<string, Proc>();
+  /** The app's Java objects, for scripts of the Java layer. */
+  java = new JavaState();
   nextArea = 1;
   nextIno = 1;
 
@@ -99,7 +102,7 @@ export class Kernel {
    */
   choices(op: Op, contended = false, shrinker: ShrinkerModel = 'any-prefix'): number[] | undefined {
     if (op.kind === 'drop_caches') return this.env.root ? admissiblePurges(this.features, this.lruPages(), shrinker) : undefined;
-    if (op.kind === 'pressure') return admissiblePurges(this.features, this.lruPages(), shrinker);
+    if (op.kind === 'pressure' || op.kind === 'app_wait') return admissiblePurges(this.features, this.lruPages(), shrinker);
     if (op.kind === 'purge_all' && contended && this.env.root && this.features.flavor === 'ashmem' && this.features.pinning === 'real') {
       return admissiblePurgeAll(this.features, this.lru.length, contended);
     }
@@ -112,9 +115,11 @@ export class Kernel {
    *   the first, i.e. the least purging for triggers; PURGE_ALL_CACHES purges everything)
    */
   apply(op: Op, choice?: number): OpResult {
-    const answer: Answer = JAVA_KINDS.has(op.kind)
-      ? { error: 'unsupported', message: `${op.kind} is a Java-layer op: the kernel model does not run it` }
-      : this.answer(op as KernelOp, choice);
+    let answer: Answer;
+    if (JAVA_KINDS.has(op.kind)) {
+      answer = javaOp(this, this.java, op as JavaOp, this.env.apiLevel);
+      if (op.kind === 'app_wait') this.purge(choice ?? 0); // the harness may purge while the app waits
+    } else answer = this.answer(op as KernelOp, choice);
     // Plain answers are the hot path: build the result without spreading.
     if (answer instanceof Ret) {
       return op.proc === 'p0' ? { i: op.line, op: op.kind, ret: answer.ret } : { i: op.line, op: op.kind, proc: op.proc, ret: answer.ret };
@@ -312,6 +317,7 @@ export class Kernel {
   /** A deep copy: another possible world. */
   clone(): Kernel {
     const k = new Kernel(this.features, this.env);
+    k.java = this.java.clone();
     k.nextArea = this.nextArea;
     k.nextIno = this.nextIno;
     k.procs.clear();

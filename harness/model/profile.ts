@@ -185,6 +185,8 @@ export interface Environment {
    * for the rest: ashmem's commands never reach the kernel. A fact of the runner, not the driver.
    */
   readonly ioctlEmulation: 'none' | 'qemu-user';
+  /** Android API level of the Java layer (MemoryFile changed at 27, §8). */
+  readonly apiLevel: number;
 }
 
 /** The environment of a 64-bit root caller on a 4 KiB-page 64-bit kernel. */
@@ -196,4 +198,5 @@ export const DEFAULT_ENVIRONMENT: Environment = {
   kernelSeeksWithoutFmode: false,
   execImpliesRead: true,
   ioctlEmulation: 'none',
+  apiLevel: 33,
 };

@@ -118,5 +118,7 @@ export function stateKey(k: Kernel, zeroIsHole = false): string {
       if (m.own !== null) pages(h, m.own, zeroIsHole);
     }
   }
+  // The app's objects are small plain data.
+  h.str(JSON.stringify([[...k.java.files], [...k.java.shared], [...k.java.buffers]]));
   return h.digest();
 }
