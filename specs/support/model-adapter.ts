@@ -1,15 +1,13 @@
 /**
  * What the model predicts for the Java layer, and how the specs compare it with the device.
- *
- * harness/model/ has no MemoryFile / SharedMemory layer yet (only the kernel). Until it has,
- * {@link predictJava} runs the small stand-in below, which follows ashmem-semantics.md §8
- * (MemoryFile before API 27 and from 27, SharedMemory) for what §8 states exactly and predicts
- * nothing (`undefined`) elsewhere. When the model's Java layer lands, only predictJava changes:
- * the specs call nothing else.
+ * {@link predictJava} runs the model's Java layer (harness/model/java.ts: MemoryFile before API
+ * 27 and from 27, SharedMemory, on libcutils and the kernel model) over the scenario's steps.
+ * A field the model leaves out (an exception message the spec does not fix) is not compared.
  */
-import type { JavaOp } from '../../harness/ops/ast.js';
+import { Kernel } from '../../harness/model/kernel.js';
+import { DEFAULT_ENVIRONMENT, profileById } from '../../harness/model/profile.js';
 import { parseScript } from '../../harness/ops/parse.js';
-import { toRuns, type OpResult } from '../../harness/ops/result.js';
+import type { OpResult } from '../../harness/ops/result.js';
 
 /** One step of a scenario: a script run (a press of Run, one `am instrument`) or a purge from outside. */
 export type JavaStep =
@@ -41,195 +39,22 @@ export function isUnpredicted(p: Prediction | undefined): p is Unpredicted {
   return p !== undefined && 'unpredicted' in p;
 }
 
-const PURGED_OLD = 'ashmem region was purged';
-const PURGED_NEW = 'MemoryFile has been purged';
-const IO = 'java.io.IOException';
-const IAE = 'java.lang.IllegalArgumentException';
-const ISE = 'java.lang.IllegalStateException';
-
-interface MemoryFileState {
-  readonly data: Uint8Array;
-  allowPurging: boolean;
-  /** The whole region is unpinned (allowPurging(true) and not inside an access). */
-  unpinned: boolean;
-  purged: boolean;
-  closed: boolean;
-}
-
-interface SharedMemoryState { readonly data: Uint8Array; mask: number; closed: boolean }
-interface BufferState { readonly sm: SharedMemoryState; readonly offset: number; readonly length: number; readonly writable: boolean; unmapped: boolean }
-
-/** The stand-in: the Java layer of §8 over an app's MemoryFiles and SharedMemorys. */
-class StandIn {
-  private readonly files = new Map<string, MemoryFileState | undefined>();
-  private readonly memories = new Map<string, SharedMemoryState | undefined>();
-  private readonly buffers = new Map<string, BufferState | undefined>();
-  constructor(private readonly facts: JavaFacts) {}
-
-  private get modern(): boolean { return this.facts.sdk >= 27; }
-
-  purgeAll(): void {
-    if (this.facts.useMemfd) return;
-    for (const f of this.files.values()) {
-      if (f !== undefined && !f.closed && f.unpinned && !f.purged) { f.purged = true; f.data.fill(0); }
-    }
-  }
-
-  run(op: JavaOp): Expected | undefined {
-    const at = { i: op.line, op: op.kind };
-    const ret = (v: number | boolean): Expected => ({ ...at, ret: typeof v === 'boolean' ? (v ? 1 : 0) : v });
-    const thrown = (exception: string, message?: string): Expected => (message === undefined ? { ...at, exception } : { ...at, exception, message });
-    const unsupported = (): Expected => ({ ...at, error: 'unsupported' });
-    if (/^(sm|buf)_/.test(op.kind) && !this.modern) return unsupported();
-    switch (op.kind) {
-      case 'mf_create': {
-        if (op.length <= 0) {
-          this.files.set(op.f, undefined);
-          return this.modern ? thrown(IAE, 'Size must be greater than zero') : undefined;
-        }
-        this.files.set(op.f, { data: new Uint8Array(op.length), allowPurging: false, unpinned: false, purged: false, closed: false });
-        return ret(0);
-      }
-      case 'mf_allow_purging': {
-        const f = this.files.get(op.f);
-        if (f === undefined) return { ...at, error: 'state' };
-        if (f.closed) return this.modern ? undefined : thrown(IO);
-        const old = f.allowPurging;
-        if (op.allow !== old) {
-          f.allowPurging = op.allow;
-          // allowPurging(false) pins the whole region and silently discards a purge (§8.1, §8.2).
-          if (op.allow) f.unpinned = true; else { f.unpinned = false; f.purged = false; }
-        }
-        return ret(old);
-      }
-      case 'mf_is_purging_allowed': {
-        const f = this.files.get(op.f);
-        return f === undefined ? { ...at, error: 'state' } : ret(f.allowPurging);
-      }
-      case 'mf_write':
-      case 'mf_read': {
-        const f = this.files.get(op.f);
-        if (f === undefined) return { ...at, error: 'state' };
-        const write = op.kind === 'mf_write';
-        if (f.closed) {
-          return this.modern ? thrown(IO, 'MemoryFile has been deactivated')
-            : thrown(IO, write ? "Can't write to deactivated memory file." : "Can't read from deactivated memory file.");
-        }
-        const fileOffset = write ? op.dest : op.src;
-        const bufOffset = write ? op.src : op.dest;
-        const inBounds = op.buflen >= 0 && op.count >= 0 && fileOffset >= 0 && bufOffset >= 0 &&
-          bufOffset + op.count <= op.buflen && fileOffset + op.count <= f.data.length;
-        if (!inBounds) return undefined; // the exception differs by level and by which bound (§8.2: nio)
-        if (f.allowPurging) {
-          if (f.purged) {
-            f.purged = false;
-            if (this.modern) { f.unpinned = false; return thrown(IO, PURGED_NEW); } // left pinned (§8.2)
-            f.unpinned = true; // re-unpinned: a fresh unpinned range (§8.1)
-            return thrown(IO, PURGED_OLD);
-          }
-          f.unpinned = true; // endAccess / the native copy unpins again
-        }
-        if (write) {
-          f.data.fill(op.byte, fileOffset, fileOffset + op.count);
-          return ret(0);
-        }
-        return { ...at, ret: op.count, rle: toRuns(f.data.subarray(fileOffset, fileOffset + op.count)) };
-      }
-      case 'mf_length': {
-        const f = this.files.get(op.f);
-        if (f === undefined) return { ...at, error: 'state' };
-        return f.closed && this.modern ? undefined : ret(f.data.length);
-      }
-      case 'mf_close': {
-        const f = this.files.get(op.f);
-        if (f === undefined) return { ...at, error: 'state' };
-        if (f.closed) return undefined;
-        f.closed = true;
-        return ret(0);
-      }
-      case 'sm_create': {
-        if (op.size <= 0) { this.memories.set(op.s, undefined); return thrown(IAE, 'Size must be greater than zero'); }
-        this.memories.set(op.s, { data: new Uint8Array(op.size), mask: 7, closed: false });
-        return ret(0);
-      }
-      case 'sm_get_size': {
-        const s = this.memories.get(op.s);
-        if (s === undefined) return { ...at, error: 'state' };
-        return s.closed ? thrown(ISE) : ret(s.data.length);
-      }
-      case 'sm_close': {
-        const s = this.memories.get(op.s);
-        if (s === undefined) return { ...at, error: 'state' };
-        s.closed = true; // mappings stay valid (CTS testUseAfterClose)
-        return ret(0);
-      }
-      case 'sm_set_protect': {
-        const s = this.memories.get(op.s);
-        if (s === undefined) return { ...at, error: 'state' };
-        if (s.closed) return thrown(ISE, 'SharedMemory is closed');
-        if ((op.prot & ~7) !== 0) return thrown(IAE, 'Invalid prot value');
-        if (this.facts.useMemfd) return undefined; // READ/EXEC never removed in memfd mode
-        if ((op.prot & ~s.mask) !== 0) return ret(false);
-        s.mask = op.prot;
-        return ret(true);
-      }
-      case 'sm_map':
-      case 'sm_map_rw':
-      case 'sm_map_ro': {
-        const s = this.memories.get(op.s);
-        this.buffers.set(op.b, undefined);
-        if (s === undefined) return { ...at, error: 'state' };
-        if (s.closed) return thrown(ISE);
-        const [prot, offset, length] = op.kind === 'sm_map' ? [op.prot, op.offset, op.length]
-          : [op.kind === 'sm_map_rw' ? 3 : 1, 0, s.data.length];
-        if ((prot & ~7) !== 0) return thrown(IAE);
-        if (offset < 0) return thrown(IAE, 'Offset must be >= 0');
-        if (length <= 0) return thrown(IAE, 'Length must be > 0');
-        if (offset + length > s.data.length) return thrown(IAE, 'offset + length must not exceed getSize()');
-        if ((prot & ~s.mask) !== 0) return thrown('android.system.ErrnoException'); // EPERM from mmap
-        if (offset % 4096 !== 0) return thrown('android.system.ErrnoException'); // EINVAL
-        this.buffers.set(op.b, { sm: s, offset, length, writable: (prot & 2) !== 0, unmapped: false });
-        return ret(0);
-      }
-      case 'sm_unmap': {
-        const b = this.buffers.get(op.b);
-        if (b === undefined) return { ...at, error: 'state' };
-        if (b.unmapped) return undefined;
-        b.unmapped = true;
-        return ret(0);
-      }
-      case 'buf_put':
-      case 'buf_get': {
-        const b = this.buffers.get(op.b);
-        if (b === undefined) return { ...at, error: 'state' };
-        if (b.unmapped) return undefined; // throws, class not stated in §8.3
-        if (op.len < 0) return undefined;
-        if (op.kind === 'buf_put' && !b.writable) return thrown('java.nio.ReadOnlyBufferException');
-        if (op.offset < 0 || op.offset + op.len > b.length) return thrown('java.lang.IndexOutOfBoundsException');
-        const from = b.offset + op.offset;
-        if (op.kind === 'buf_put') { b.sm.data.fill(op.byte, from, from + op.len); return ret(0); }
-        return { ...at, ret: op.len, rle: toRuns(b.sm.data.subarray(from, from + op.len)) };
-      }
-      case 'app_wait':
-        return ret(1);
-    }
-  }
-}
-
 /**
  * Predicts every op line of a scenario, step by step (one array per script step).
  * @param steps - scripts and purges, in order, on one app process
  * @param facts - the device's level and memfd mode
  */
 export function predictJava(steps: readonly JavaStep[], facts: JavaFacts): Prediction[][] {
-  const model = new StandIn(facts);
+  // The kernel under the Java layer: ashmem, or libcutils' memfd mode with the shim (§7.1).
+  const profile = profileById(facts.useMemfd ? 'libcutils-memfd' : 'ack-c');
+  const model = new Kernel(profile.features, { ...DEFAULT_ENVIRONMENT, apiLevel: facts.sdk });
   const out: Prediction[][] = [];
   // Handles outlive a step (the Activity keeps its objects), so each script is parsed after the
   // earlier ones, for the grammar's "defined before use" check, and its own lines are kept.
   let earlier = '';
   for (const step of steps) {
     if ('purge' in step) {
-      if (step.purge === 'all') model.purgeAll();
+      if (step.purge === 'all') model.purge(model.lru.length);
       continue;
     }
     const offset = earlier === '' ? 0 : earlier.split('\n').length;
@@ -238,8 +63,8 @@ export function predictJava(steps: readonly JavaStep[], facts: JavaFacts): Predi
     out.push(ops.map((op): Prediction => {
       if (!/^(mf|sm|buf|app)_/.test(op.kind)) throw new Error(`${op.kind} is not a Java-layer op`);
       const line = op.line - offset;
-      const p = model.run({ ...op, line } as JavaOp);
-      return p ?? { i: line, op: op.kind, unpredicted: true };
+      const r = model.apply({ ...op, line });
+      return r.error === 'unmodelled' ? { i: line, op: op.kind, unpredicted: true } : r;
     }));
   }
   return out;

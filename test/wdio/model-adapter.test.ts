@@ -1,6 +1,6 @@
 /**
- * The specs' model adapter (specs/support/model-adapter.ts): its stand-in for the model's Java
- * layer says what ashmem-semantics.md §8 says, and the comparison catches what it must.
+ * The specs' model adapter (specs/support/model-adapter.ts): the model's Java layer says what
+ * ashmem-semantics.md §8 says, and the comparison catches what it must.
  */
 import assert from 'node:assert/strict';
 import { describeDivergences, diverge, predictJava, unpredicted } from '../../specs/support/model-adapter.js';
@@ -9,7 +9,7 @@ import { predictAroundWait, stepsAroundWait } from '../../specs/support/scenario
 const BEFORE = 'mf_create f0 "p" 4096\nmf_allow_purging f0 true\nmf_write f0 4096 0 0 4096 0xA5';
 const AFTER = 'mf_read f0 8 0 0 8\nmf_read f0 8 0 0 8\nmf_allow_purging f0 false\nmf_read f0 8 0 0 8';
 
-describe('model adapter: the §8 stand-in', () => {
+describe('model adapter: the model\'s Java layer (§8)', () => {
   it('API 27+: the first read after a purge throws "MemoryFile has been purged", the next reads zeros (§8.2)', () => {
     const [, after] = predictJava([{ script: BEFORE }, { purge: 'all' }, { script: AFTER }], { sdk: 30, useMemfd: false });
     assert.deepEqual(after, [
@@ -45,7 +45,7 @@ describe('model adapter: the §8 stand-in', () => {
     assert.deepEqual(m, [{ i: 1, op: 'mf_read', ret: 2, rle: [[0xa5, 2]] }]);
   });
 
-  it('use after close and bad sizes by level; out-of-bounds is left unpredicted', () => {
+  it('use after close, bad sizes and out-of-bounds by level', () => {
     const s = 'mf_create f0 "c" 16\nmf_close f0\nmf_read f0 4 0 0 4\nmf_write f0 4 0 0 4 1\nmf_create f1 "z" 0\nmf_create f2 "o" 16\nmf_read f2 4 0 0 8';
     const [modern] = predictJava([{ script: s }], { sdk: 30, useMemfd: false });
     assert.deepEqual(modern?.slice(2, 5), [
@@ -58,7 +58,10 @@ describe('model adapter: the §8 stand-in', () => {
       { i: 3, op: 'mf_read', exception: 'java.io.IOException', message: "Can't read from deactivated memory file." },
       { i: 4, op: 'mf_write', exception: 'java.io.IOException', message: "Can't write to deactivated memory file." },
     ]);
-    assert.deepEqual(unpredicted(old ?? []), [5, 7]);
+    // §8.1: SET_SIZE(0) succeeds, mmap of 0 bytes fails; FW-old checks bounds itself.
+    assert.deepEqual(old?.[4], { i: 5, op: 'mf_create', exception: 'java.io.IOException', message: 'mmap failed' });
+    assert.deepEqual(old?.[6], { i: 7, op: 'mf_read', exception: 'java.lang.IndexOutOfBoundsException' });
+    assert.deepEqual(unpredicted(old ?? []), []);
   });
 
   it('SharedMemory: setProtect only removes bits (CTS testSetProtAddProt), unsupported below 27', () => {
@@ -73,17 +76,17 @@ describe('model adapter: the §8 stand-in', () => {
 describe('model adapter: comparison', () => {
   const predicted = predictJava([{ script: 'mf_create f0 "x" 8\nmf_read f0 4 0 0 4\nmf_read f0 4 0 0 40' }], { sdk: 30, useMemfd: false })[0] ?? [];
 
-  it('passes equal results and ignores unpredicted lines', () => {
+  it('passes equal results', () => {
     assert.deepEqual(diverge(predicted, [
       { i: 1, op: 'mf_create', ret: 0 },
       { i: 2, op: 'mf_read', ret: 4, rle: [[0, 4]] },
-      { i: 3, op: 'mf_read', exception: 'java.nio.BufferUnderflowException' },
+      { i: 3, op: 'mf_read', exception: 'java.lang.IndexOutOfBoundsException' },
     ]), []);
   });
 
   it('reports a wrong outcome, a wrong value, and a missing line', () => {
     const ds = diverge(predicted, [{ i: 1, op: 'mf_create', exception: 'java.io.IOException' }, { i: 2, op: 'mf_read', ret: 4, rle: [[1, 4]] }]);
-    assert.deepEqual(ds.map((d) => d.why), ['3 ops predicted, 2 results observed', 'expected ret, observed exception', 'rle: expected [[0,4]], observed [[1,4]]']);
+    assert.deepEqual(ds.map((d) => d.why), ['3 ops predicted, 2 results observed', 'expected ret, observed exception', 'rle: expected [[0,4]], observed [[1,4]]', 'no result']);
     assert.match(describeDivergences(ds), /line 2: rle/);
   });
 
