@@ -76,6 +76,28 @@ export function judgeOptionsFrom(flags: WorldFlags): JudgeOptions {
   };
 }
 
+/** `--profile auto` for judge: fingerprint a target, or read the hello line when it decides alone. */
+async function autoProfile(target: string | undefined, hello: ReturnType<typeof findHello>): Promise<string> {
+  if (target !== undefined) {
+    const { openTargets } = await import('./commands.js');
+    const { detectProfile } = await import('./check/auto-profile.js');
+    const [t] = await openTargets({ target: [target] });
+    if (t === undefined) throw new InputError(`no target ${target}`);
+    try {
+      const c = await detectProfile(t);
+      process.stderr.write(`profile ${c.profile}: ${c.reasons.join('; ')}\n`);
+      return c.profile;
+    } finally {
+      await t.close();
+    }
+  }
+  if (hello?.backend === 'memfd') {
+    process.stderr.write('profile linux-memfd: the results\' hello line says the probe met memfd (add --target to fingerprint a memfd shim)\n');
+    return 'linux-memfd';
+  }
+  throw new InputError('--profile auto needs --target SPEC to fingerprint the driver (the results alone cannot tell the lineage): or give --profile');
+}
+
 function write(line: unknown): void {
   process.stdout.write(JSON.stringify(line) + '\n');
 }
@@ -104,18 +126,20 @@ export function program(): Command {
 
   environmentOptions(worldOptions(p.command('judge')))
     .description('exit 0 if some admissible model state explains every result, else 1 and the first divergence')
-    .requiredOption('--profile <id>', 'model profile (see "profiles")')
+    .requiredOption('--profile <id>', 'model profile (see "profiles"), or auto')
+    .option('--target <spec>', 'with --profile auto: the target to fingerprint (else the results\' hello line decides, where it can)')
     .argument('<script>', 'op script file')
     .argument('<results>', 'JSON Lines results (from exec, a device, or a file), or - for standard input')
-    .action((file: string, resultsFile: string, flags: EnvFlags & WorldFlags & { profile: string }) => {
+    .action(async (file: string, resultsFile: string, flags: EnvFlags & WorldFlags & { profile: string; target?: string }) => {
       const { script } = readScript(file);
       const { results, meta } = readResults(resultsFile);
       const hello = findHello(meta);
       const env = environmentFrom(flags, hello === undefined ? DEFAULT_ENVIRONMENT : environmentFromHello(hello));
-      const v = judge(script, results, profileById(flags.profile), env, judgeOptionsFrom(flags));
+      const profile = flags.profile === 'auto' ? await autoProfile(flags.target, hello) : flags.profile;
+      const v = judge(script, results, profileById(profile), env, judgeOptionsFrom(flags));
       switch (v.kind) {
         case 'consistent':
-          process.stdout.write(`consistent: ${script.ops.length} ops explained by profile ${flags.profile} (${v.worlds} admissible world${v.worlds === 1 ? '' : 's'} at the end${v.skipped.length > 0 ? `; skipped lines ${v.skipped.join(', ')}` : ''})\n`);
+          process.stdout.write(`consistent: ${script.ops.length} ops explained by profile ${profile} (${v.worlds} admissible world${v.worlds === 1 ? '' : 's'} at the end${v.skipped.length > 0 ? `; skipped lines ${v.skipped.join(', ')}` : ''})\n`);
           return;
         case 'diverged':
           process.stdout.write(formatDivergence(v.divergence) + '\n');

@@ -29,7 +29,7 @@ export function targetOptions(cmd: Command): Command {
     .option('--try-root', 'try "adb root" on debuggable images (PURGE_ALL_CACHES and drop_caches need root)');
 }
 
-interface TargetFlags { target: string[]; adbServer?: string[]; backend?: 'auto' | 'ashmem' | 'memfd'; agent?: boolean; keep?: boolean; tryRoot?: boolean }
+export interface TargetFlags { target: string[]; adbServer?: string[]; backend?: 'auto' | 'ashmem' | 'memfd'; agent?: boolean; keep?: boolean; tryRoot?: boolean }
 
 /** Resolve options from flags. */
 export function resolveOptionsFrom(f: TargetFlags): ResolveOptions {
