@@ -115,3 +115,33 @@ check m0 0 16
     });
   }
 });
+
+describe('conform on this machine\'s kernel, every ABI', function () {
+  this.timeout(300_000);
+  before(ensureProbes);
+
+  for (const abi of ANDROID_ABIS) {
+    it(`local:${abi}: every scenario is reported, passed or skipped with its reason, none diverged`, async () => {
+      const { conformSuite, loadScenarios } = await import('../../harness/check/conform.js');
+      const out = fs.mkdtempSync(path.join(os.tmpdir(), `conform-${abi}-`));
+      const target = LocalTarget.fromId(`local:${abi}`);
+      try {
+        const scenarios = loadScenarios();
+        assert.ok(scenarios.length >= 60, `only ${scenarios.length} scenarios`);
+        const prepared = await prepareTargets([target], 'auto');
+        const { report, error } = await conformSuite(prepared, scenarios, out, () => ({ ...QUIET, otherUsers: false }));
+        assert.equal(error, undefined);
+        assert.equal(report.cases.length, scenarios.length);
+        for (const c of report.cases) {
+          assert.ok(c.status === 'passed' || (c.status === 'skipped' && (c.reason ?? '').length > 10), `${c.id}: ${c.status} ${c.reason ?? c.divergence?.rule ?? ''}`);
+        }
+        // memfd only here: the ashmem scenarios must say so rather than pass.
+        assert.ok(report.cases.filter((c) => c.status === 'skipped' && /needs \/dev\/ashmem/.test(c.reason ?? '')).length > scenarios.length / 2);
+        assert.equal(fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8').trim().split('\n').length, scenarios.length);
+      } finally {
+        await target.close();
+        fs.rmSync(out, { recursive: true, force: true });
+      }
+    });
+  }
+});
