@@ -4,7 +4,8 @@
  * index is the one `scripts/conformance-index.ts` generates.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseScript } from '../../harness/ops/parse.js';
 import { PROFILES } from '../../harness/model/profile.js';
@@ -99,6 +100,19 @@ describe('conformance scenarios', () => {
       const other = seen.get(h.title);
       assert.equal(other, undefined, `${h.file} and ${other ?? ''} share a title`);
       seen.set(h.title, h.file);
+    }
+  });
+});
+
+describe('conformance scenarios in the native probe', () => {
+  const probe = join(CONFORMANCE_DIR, '..', 'apk-fixtures', 'probe', 'build', 'host', 'ashmem-probe');
+
+  it('parse in the probe\'s C parser too (skipped when the host probe is not built)', function () {
+    if (!existsSync(probe)) this.skip();
+    for (const f of files) {
+      const out = execFileSync(probe, ['--parse-only'], { input: text(f), encoding: 'utf8', timeout: 30_000 });
+      const errors = out.split('\n').filter((l) => l.includes('"error"'));
+      assert.deepEqual(errors, [], `${f}: the probe rejects ${errors.join(' ')}`);
     }
   });
 });
