@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { OpResult } from '../../harness/ops/result.js';
 import {
+  AdbCommandError,
   AdbDeviceNotFoundError,
   AdbTarget,
   openAdbTargets,
@@ -19,7 +20,7 @@ import {
   type AdbServer,
   type AdbTargetOptions,
 } from '../../harness/targets/adb/index.js';
-import { ProbeMissingError, TargetTimeoutError } from '../../harness/targets/target.js';
+import { ProbeMissingError, TargetError, TargetTimeoutError } from '../../harness/targets/target.js';
 import { LoopbackAdbd, TMPDIR_PROPERTY } from '../support/loopback-adbd/index.js';
 import { ADB_BIN, connectLoopback, requireProbe, startPrivateAdbServer } from '../support/private-adb-server.js';
 
@@ -191,6 +192,13 @@ describe('adb target through the real adb server and the loopback daemon', funct
   it('fails set-up with ProbeMissingError naming scripts/build-probe when no probe fits the ABIs', async function () {
     const t = target({ probeBinary: (abi) => path.join(os.tmpdir(), 'no-such-probe', abi, 'ashmem-probe') });
     await assert.rejects(t.facts(), (e: unknown) => e instanceof ProbeMissingError && /scripts\/build-probe/.test(e.message) && /x86_64/.test(e.message));
+  });
+
+  it('fails set-up with a TargetError naming the folder when the push is refused (default /data/local/tmp here)', async function () {
+    const t = new AdbTarget({ server, serial });
+    targets.push(t);
+    assert.equal(t.deviceDir, '/data/local/tmp');
+    await assert.rejects(t.facts(), (e: unknown) => e instanceof AdbCommandError && e instanceof TargetError && /\/data\/local\/tmp\/ashmem-probe failed/.test(e.message) && /confined/.test(e.message));
   });
 
   it('bounds a case by its timeout (TargetTimeoutError), kills it, and the next case runs', async function () {

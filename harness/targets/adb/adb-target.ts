@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OpResult } from '../../ops/result.js';
-import { ProbeMissingError, TargetTimeoutError, type ExecOutcome, type ProbeHello, type Target, type TargetFacts } from '../target.js';
+import { ProbeMissingError, TargetError, TargetTimeoutError, type ExecOutcome, type ProbeHello, type Target, type TargetFacts } from '../target.js';
 import type { AdbServer } from './adb-server.js';
 import { AgentConnectionLost, AgentSession } from './agent.js';
 import { readDeviceFacts, type DeviceFacts } from './device-facts.js';
@@ -362,8 +362,11 @@ export class AdbTarget implements Target {
     }
     if (error instanceof StreamCut) return new AdbCommandError(`the shell on ${this.id} ended without the exit marker although the device is still attached (${error.message})`);
     if (error instanceof AgentConnectionLost) return new AdbCommandError(`the probe agent on ${this.id} closed its connection (${error.message})`);
-    if (error instanceof Error) return error;
-    return new AdbError(String(error));
+    // Anything else from adbkit (a FAIL answer, a refused push) is still a target failure:
+    // callers branch on TargetError, so it must not surface as an internal error.
+    if (error instanceof TargetError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    return new AdbCommandError(`${this.id}: ${message}`, { cause: error });
   }
 
   private async recoverServer(what: string, cause: unknown): Promise<void> {

@@ -4,6 +4,8 @@
  */
 import type { DeviceClient } from '@devicefarmer/adbkit';
 import type { EventEmitter } from 'node:events';
+import { TargetError } from '../target.js';
+import { AdbCommandError } from './errors.js';
 import type { RoundTripCounter } from './round-trips.js';
 import { bounded } from './timeout.js';
 
@@ -39,6 +41,11 @@ export class SyncService {
         ms,
         `adb ${this.device.serial}: push ${remote}`,
       );
+    } catch (error) {
+      if (error instanceof TargetError) throw error;
+      // The device answered FAIL (read-only or missing folder, full disk...): say where and why.
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new AdbCommandError(`push of ${local} to ${this.device.serial}:${remote} failed: ${reason} (is the device folder writable? it is the target option deviceDir)`, { cause: error });
     } finally {
       sync.end();
     }
