@@ -180,6 +180,24 @@ describe('adb target through the real adb server and the loopback daemon', funct
     assert.deepEqual(fs.readdirSync(daemon.scratchDir).filter((f) => f.startsWith('.ashmem-harness-')), []);
   });
 
+  it('makes the probe executable in the hello round trip even where push ignores the mode, from any shell folder', async function () {
+    const strict = new LoopbackAdbd({ abis: ['x86_64'], syncIgnoresMode: true });
+    await strict.start();
+    try {
+      await connectLoopback(server, strict);
+      // A device folder other than the shell's working folder, as /data/local/tmp is on Android.
+      const dir = path.join(strict.scratchDir, 'probe-dir');
+      const t = new AdbTarget({ server, serial: strict.serial, deviceDir: dir });
+      targets.push(t);
+      const facts = await t.facts();
+      assert.equal(facts.hello.abi, 'x86_64');
+      assert.equal(fs.statSync(path.join(dir, 'ashmem-probe')).mode & 0o777, 0o755);
+      await t.close();
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('chooses a forced 32-bit ABI from the device list (compat ioctls)', async function () {
     const x86 = probeBinaryPath('x86');
     assert.ok(fs.existsSync(x86), `the x86 probe is not built (${x86})`);

@@ -143,7 +143,7 @@ export class AdbTarget implements Target {
       await this.sync.pushFile(probe.file, this.probePath, 0o755, this.t.pushMs);
       this.pushed = true;
       // chmod again in the hello's round trip: some file systems ignore the mode sync sends.
-      const hello = await this.execStdin('', undefined, `chmod 755 ./${PROBE_NAME}`);
+      const hello = await this.execStdin('', undefined, `chmod 755 ${shQuote(this.probePath)}`);
       if (this.options.mode === 'agent') await this.startAgent();
       return { device, hello: hello.hello, abi: probe.abi, root };
     }, () => true, () => []);

@@ -51,6 +51,8 @@ export interface LoopbackAdbdOptions {
   readonly maxPayload?: number;
   /** `root:` behaviour (default `production`). */
   readonly root?: RootBehaviour;
+  /** Store pushed files 0644 whatever mode SEND asks for, as some device file systems do. */
+  readonly syncIgnoresMode?: boolean;
   /** Scratch folder; by default a fresh one under the OS temp folder, removed on `close`. */
   readonly scratchDir?: string;
 }
@@ -268,7 +270,7 @@ export class LoopbackAdbd {
       startSubprocess(stream, service.slice('exec:'.length), false, env);
     } else if (service === 'sync:') {
       this.counts.sync += 1;
-      startSync(stream, this.scratchDir);
+      startSync(stream, this.scratchDir, this.options.syncIgnoresMode === true);
     } else if (service.startsWith('tcp:')) {
       this.counts.tcp += 1;
       const port = parseTcpService(service);

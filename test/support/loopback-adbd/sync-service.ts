@@ -78,15 +78,15 @@ function inside(root: string, target: string): boolean {
 }
 
 /** Serves one `sync:` stream until QUIT or close. */
-export function startSync(stream: AdbStream, scratch: string): void {
+export function startSync(stream: AdbStream, scratch: string, ignoreMode = false): void {
   const queue = new ByteQueue();
   stream.onData = (data) => queue.push(data);
   stream.onClose = () => queue.end();
   stream.accept();
-  void serve(stream, queue, scratch).catch(() => stream.close());
+  void serve(stream, queue, scratch, ignoreMode).catch(() => stream.close());
 }
 
-async function serve(stream: AdbStream, queue: ByteQueue, scratch: string): Promise<void> {
+async function serve(stream: AdbStream, queue: ByteQueue, scratch: string, ignoreMode: boolean): Promise<void> {
   for (;;) {
     const head = await queue.read(8);
     if (head === undefined) return;
@@ -139,7 +139,7 @@ async function serve(stream: AdbStream, queue: ByteQueue, scratch: string): Prom
         break;
       }
       case 'SEND':
-        await receiveFile(stream, queue, scratch, name);
+        await receiveFile(stream, queue, scratch, name, ignoreMode);
         break;
       case 'RECV':
         await sendFile(stream, name);
@@ -153,10 +153,11 @@ async function serve(stream: AdbStream, queue: ByteQueue, scratch: string): Prom
   }
 }
 
-async function receiveFile(stream: AdbStream, queue: ByteQueue, scratch: string, spec: string): Promise<void> {
+async function receiveFile(stream: AdbStream, queue: ByteQueue, scratch: string, spec: string, ignoreMode: boolean): Promise<void> {
   const comma = spec.lastIndexOf(',');
   const target = comma >= 0 ? spec.slice(0, comma) : spec;
-  const mode = comma >= 0 ? Number.parseInt(spec.slice(comma + 1), 10) : 0o100644;
+  // Some device file systems (FUSE /sdcard, noexec mounts) do not keep the mode SEND asks for.
+  const mode = ignoreMode ? 0o100644 : comma >= 0 ? Number.parseInt(spec.slice(comma + 1), 10) : 0o100644;
   let error: string | undefined;
   if (!inside(scratch, target)) error = `loopback-adbd: writes are confined to ${scratch}, not ${target}`;
   else if (Number.isNaN(mode)) error = `bad mode in ${JSON.stringify(spec)}`;
