@@ -17,7 +17,7 @@ export { type CapturedLog } from './logs.js';
 export { measureCases, type CaseThroughput } from './measure.js';
 export { chooseProbe, probeBinaryPath } from './probe-binary-path.js';
 export { type ProbeBackend } from './probe-command.js';
-export { opsInScript, rootGate, skipReason, type AdbRootOutcome, type RootGate } from './root.js';
+export { adbRoot, opsInScript, rootGate, skipReason, type AdbRootOutcome, type RootGate } from './root.js';
 export { RoundTripCounter, roundTripsBetween, type RoundTripCounts } from './round-trips.js';
 export { runSharded, shardRoundRobin, type ShardedOutcome, type ShardedRun, type ShardOptions } from './shard.js';
 export { findDevices, parseAdbTargetSpec, selectServers, type AdbServersOptions, type AdbTargetSpec, type FoundDevice } from './target-spec.js';
