@@ -128,6 +128,17 @@ describe('adb target through the real adb server and the loopback daemon', funct
     assert.equal(outcome.hello.backend, 'memfd');
   });
 
+  it('multiplexes concurrent cases on one device connection (8 streams at once)', async function () {
+    const t = target();
+    await t.facts();
+    const scripts = Array.from({ length: 8 }, (_, n) => `open r0\ntruncate r0 65536\nmmap m0 r0 65536 3 shared 0\nfill m0 0 65536 ${n + 1}\ncheck m0 0 65536\n`);
+    const outcomes = await Promise.all(scripts.map((s) => t.exec(s)));
+    assert.deepEqual(
+      outcomes.map((o) => o.results.find((r) => r.op === 'check')?.rle),
+      scripts.map((_, n) => [[n + 1, 65536]]),
+    );
+  });
+
   it('pushes a script too long for one command first (2 round trips) and still gets every result', async function () {
     const t = target({ maxInlineCommandBytes: 400 });
     await t.facts();
