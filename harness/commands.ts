@@ -23,13 +23,15 @@ export function targetOptions(cmd: Command): Command {
   return cmd
     .option('--target <spec>', 'local, local:ABI (arm64-v8a, armeabi-v7a, x86_64, x86), adb:SERIAL, adb:SERIAL@HOST:PORT or adb:all; repeat for several (default local)', collect, [])
     .option('--adb-server <host:port>', 'an adb server to use (device labs, STF); repeatable; default the local one', collect, [])
-    .addOption(new Option('--backend <b>', 'probe backend on local targets').choices(['auto', 'ashmem', 'memfd']))
-    .option('--agent', 'serve cases through the probe agent over adb forward (many cases per connection)')
+    .addOption(new Option('--backend <b>', 'probe backend (ashmem, memfd, or auto)').choices(['auto', 'ashmem', 'memfd']))
+    .option('--agent', 'serve cases through the probe\'s agent: many cases per connection (0 round trips per case)')
+    .addOption(new Option('--agent-transport <t>', 'how agent connections reach the device').choices(['direct', 'forward']))
+    .option('--device-dir <dir>', 'device folder for the probe (default /data/local/tmp)')
     .option('--keep', 'leave the pushed probe on devices')
     .option('--try-root', 'try "adb root" on debuggable images (PURGE_ALL_CACHES and drop_caches need root)');
 }
 
-export interface TargetFlags { target: string[]; adbServer?: string[]; backend?: 'auto' | 'ashmem' | 'memfd'; agent?: boolean; keep?: boolean; tryRoot?: boolean }
+export interface TargetFlags { target: string[]; adbServer?: string[]; backend?: 'auto' | 'ashmem' | 'memfd'; agent?: boolean; agentTransport?: 'direct' | 'forward'; deviceDir?: string; keep?: boolean; tryRoot?: boolean }
 
 /** Resolve options from flags. */
 export function resolveOptionsFrom(f: TargetFlags): ResolveOptions {
@@ -37,6 +39,8 @@ export function resolveOptionsFrom(f: TargetFlags): ResolveOptions {
     ...(f.adbServer !== undefined && f.adbServer.length > 0 ? { adbServers: f.adbServer } : {}),
     ...(f.backend !== undefined ? { backend: f.backend } : {}),
     agent: f.agent === true,
+    ...(f.agentTransport !== undefined ? { agentTransport: f.agentTransport } : {}),
+    ...(f.deviceDir !== undefined ? { deviceDir: f.deviceDir } : {}),
     keep: f.keep === true,
     tryRoot: f.tryRoot === true,
   };

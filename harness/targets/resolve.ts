@@ -15,8 +15,12 @@ export interface ResolveOptions {
   readonly backend?: LocalBackend;
   /** Leave pushed files on devices. */
   readonly keep?: boolean;
-  /** Serve cases through the probe's agent over adb (many cases per connection). */
+  /** Serve cases through the probe's agent (many cases per connection). */
   readonly agent?: boolean;
+  /** How agent connections reach a device: adbkit's direct TCP service (default) or `adb forward`. */
+  readonly agentTransport?: 'direct' | 'forward';
+  /** Device folder for the probe (default /data/local/tmp). */
+  readonly deviceDir?: string;
   /** Try `adb root` on debuggable images. */
   readonly tryRoot?: boolean;
 }
@@ -37,6 +41,9 @@ export async function resolveTargets(specs: readonly string[], opts: ResolveOpti
           mode: opts.agent === true ? 'agent' : 'stdin',
           keep: opts.keep === true,
           tryRoot: opts.tryRoot === true,
+          ...(opts.agentTransport !== undefined ? { agentTransport: opts.agentTransport } : {}),
+          ...(opts.deviceDir !== undefined ? { deviceDir: opts.deviceDir } : {}),
+          ...(opts.backend !== undefined && opts.backend !== 'auto' ? { backend: opts.backend } : {}),
         }));
       }
     } else {

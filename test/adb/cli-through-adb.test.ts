@@ -1,0 +1,94 @@
+/**
+ * The CLI as a device-lab user runs it, through the real adb server and adbkit, against the
+ * loopback ADB daemon (test infrastructure serving this machine's shell): exec, run and conform
+ * with --target adb:SERIAL, and --target adb:all over two devices.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AdbServer } from '../../harness/targets/adb/index.js';
+import { LoopbackAdbd } from '../support/loopback-adbd/index.js';
+import { connectLoopback, requireProbe, startPrivateAdbServer } from '../support/private-adb-server.js';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
+
+/** Runs the CLI with the private adb server's port in its environment. */
+function cli(args: string[], port: number, input?: string): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'ashmem-harness.js'), ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ANDROID_ADB_SERVER_PORT: String(port) },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, out, err });
+    });
+    child.stdin.end(input ?? '');
+  });
+}
+
+describe('CLI through adb (real adb server, loopback devices)', function () {
+  this.timeout(240_000);
+  let stop: () => Promise<void> = async () => undefined;
+  let server: AdbServer;
+  let port = 0;
+  const daemons: LoopbackAdbd[] = [];
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-adb-'));
+
+  before(async () => {
+    requireProbe('x86_64');
+    ({ server, port, stop } = await startPrivateAdbServer());
+    // One --device-dir names the probe folder on every device, so both loopback devices serve the same folder.
+    const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-adb-dev-'));
+    for (let i = 0; i < 2; i++) {
+      const d = new LoopbackAdbd({ abis: ['x86_64'], scratchDir: shared });
+      await d.start();
+      await connectLoopback(server, d);
+      daemons.push(d);
+    }
+  });
+  after(async () => {
+    for (const d of daemons) await d.kill();
+    await stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.rmSync((daemons[0] as LoopbackAdbd | undefined)?.scratchDir ?? tmp, { recursive: true, force: true });
+  });
+
+  it('exec --target adb:SERIAL: hello, then the results of the probe pushed to the device', async () => {
+    const d = daemons[0] as LoopbackAdbd;
+    const r = await cli(['exec', '--target', `adb:${d.serial}`, '--device-dir', d.scratchDir, '-'], port, 'open r0\ntruncate r0 8192\nmmap m0 r0 8192 3 shared 0\nfill m0 0 8192 0x33\ncheck m0 4096 4096\npin r0 0 0\n');
+    assert.equal(r.code, 0, r.err);
+    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.ok('hello' in (lines[0] as object));
+    assert.deepEqual(lines[5], { i: 5, op: 'check', ret: 0, rle: [[0x33, 4096]] });
+    assert.deepEqual(lines[6], { i: 6, op: 'pin', errno: 'ENOTTY' });
+  });
+
+  it('run --target adb:all: cases sharded over both devices, one report with both', async () => {
+    const out = path.join(tmp, 'run');
+    const r = await cli(['run', '--target', 'adb:all', '--device-dir', (daemons[0] as LoopbackAdbd).scratchDir, '--cases', '12', '--out', out], port);
+    assert.equal(r.code, 0, r.out + r.err);
+    const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as { targets: { id: string }[]; cases: { target: string; status: string }[] };
+    assert.equal(report.targets.length, 2);
+    assert.equal(report.cases.length, 12);
+    assert.equal(new Set(report.cases.map((c) => c.target)).size, 2);
+    assert.ok(report.cases.every((c) => c.status === 'passed'));
+  });
+
+  it('conform --target adb:SERIAL --agent: every scenario reported through the probe agent', async () => {
+    const d = daemons[1] as LoopbackAdbd;
+    const out = path.join(tmp, 'conform');
+    const r = await cli(['conform', '--target', `adb:${d.serial}`, '--device-dir', d.scratchDir, '--agent', '--out', out], port);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /scenarios x 1 target\(s\)/);
+    assert.ok(fs.existsSync(path.join(out, 'junit.xml')));
+  });
+});
