@@ -6,7 +6,7 @@
  *   tsx scripts/conformance-index.ts --print   print the table only
  *
  * A scenario (`conformance/scenarios/*.ops`) opens with a block of `# key: value` comment lines
- * (title, section, shows, and optionally needs, profiles, decidable); the first line that is not
+ * (title, section, shows, and optionally needs, profiles, decidable, env); the first line that is not
  * a comment ends the header. Exit 2 on a malformed header.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ export const NEEDS = ['root', 'second-process', 'ashmem', 'memfd'] as const;
 export type Need = (typeof NEEDS)[number];
 
 /** The keys a header may carry, in the order they are written. */
-export const HEADER_KEYS = ['title', 'section', 'shows', 'needs', 'profiles', 'decidable'] as const;
+export const HEADER_KEYS = ['title', 'section', 'shows', 'needs', 'profiles', 'decidable', 'env'] as const;
 
 /** One of {@link HEADER_KEYS}. */
 export type HeaderKey = (typeof HEADER_KEYS)[number];
