@@ -101,6 +101,24 @@ function summary(report: Report): { passed: number; diverged: number; skipped: n
   return n;
 }
 
+/**
+ * Writes the reports, prints the summary and sets the exit code: 2 when a target failed (the
+ * results so far are on disk), else 1 for a divergence, 2 for errors, 0.
+ */
+async function finish(report: Report, error: Error | undefined, out: string, head: string, detail: (c: Report['cases'][number]) => string | undefined): Promise<void> {
+  await writeReports(report, out);
+  const n = summary(report);
+  process.stdout.write(`${head}: ${n.passed} passed, ${n.diverged} diverged, ${n.skipped} skipped, ${n.error} errors; reports in ${out}\n`);
+  for (const c of report.cases) {
+    const line = detail(c);
+    if (line !== undefined) process.stdout.write(`  ${line}\n`);
+  }
+  if (error !== undefined) {
+    process.stderr.write(`ashmem-harness: ${error.message}\n(results so far are in ${out})\n`);
+    process.exitCode = 2;
+  } else process.exitCode = n.diverged > 0 ? 1 : n.error > 0 ? 2 : 0;
+}
+
 /** Adds exec (and, as they exist, run and conform) to the program. */
 export function registerTargetCommands(p: Command): void {
   targetOptions(p.command('exec'))
@@ -150,14 +168,7 @@ export function registerTargetCommands(p: Command): void {
           onCase: (c) => progress.tick(`${c.id} on ${c.target}`, c.status),
         });
         progress.stop();
-        await writeReports(report, flags.out);
-        const n = summary(report);
-        process.stdout.write(`${report.cases.length} cases: ${n.passed} passed, ${n.diverged} diverged, ${n.skipped} skipped, ${n.error} errors; reports in ${flags.out}\n`);
-        for (const c of report.cases) if (c.repro !== undefined) process.stdout.write(`  ${c.id} on ${c.target}: ${c.divergence?.rule ?? ''} -> ${c.repro.dir}\n`);
-        if (error !== undefined) {
-          process.stderr.write(`ashmem-harness: ${error.message}\n(results so far are in ${flags.out})\n`);
-          process.exitCode = 2;
-        } else process.exitCode = n.diverged > 0 ? 1 : n.error > 0 ? 2 : 0;
+        await finish(report, error, flags.out, `${report.cases.length} cases`, (c) => (c.repro !== undefined ? `${c.id} on ${c.target}: ${c.divergence?.rule ?? ''} -> ${c.repro.dir}` : undefined));
       } finally {
         for (const t of targets) await t.close();
       }
@@ -187,14 +198,7 @@ export function registerTargetCommands(p: Command): void {
         const progress = createProgress(scenarios.length * prepared.length, process.stderr);
         const { report, error } = await conformSuite(prepared, scenarios, flags.out, (pt) => judgeOptionsFor(pt.target.id, flags), (c) => progress.tick(`${c.id} on ${c.target}`, c.status));
         progress.stop();
-        await writeReports(report, flags.out);
-        const n = summary(report);
-        process.stdout.write(`${scenarios.length} scenarios x ${prepared.length} target(s): ${n.passed} passed, ${n.diverged} diverged, ${n.skipped} skipped, ${n.error} errors; reports in ${flags.out}\n`);
-        for (const c of report.cases) if (c.status === 'diverged') process.stdout.write(`  DIVERGED ${c.id} on ${c.target} (${c.section ?? ''}): ${c.divergence?.rule ?? ''}\n`);
-        if (error !== undefined) {
-          process.stderr.write(`ashmem-harness: ${error.message}\n(results so far are in ${flags.out})\n`);
-          process.exitCode = 2;
-        } else process.exitCode = n.diverged > 0 ? 1 : n.error > 0 ? 2 : 0;
+        await finish(report, error, flags.out, `${scenarios.length} scenarios x ${prepared.length} target(s)`, (c) => (c.status === 'diverged' ? `DIVERGED ${c.id} on ${c.target} (${c.section ?? ''}): ${c.divergence?.rule ?? ''}` : undefined));
       } finally {
         for (const t of targets) await t.close();
       }
