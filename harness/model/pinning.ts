@@ -15,35 +15,41 @@ export const WAS_PURGED = 1;
 export const IS_UNPINNED = 0;
 export const IS_PINNED = 1;
 
+/** One pass of the UNPIN walk: where it stopped and why. */
+type UnpinStop = { readonly covered: true } | { readonly merge: number } | { readonly insertAt: number };
+
+/** Walks the list from the head (highest pages) once, as the driver's loop body does (§4.2). */
+function unpinWalk(list: readonly Range[], s: number, e: number): UnpinStop {
+  for (let i = 0; i < list.length; i++) {
+    const r = list[i] as Range;
+    if (before(r, s)) return { insertAt: i };
+    if (covers(r, s, e)) return { covered: true };
+    if (touches(r, s, e)) return { merge: i };
+  }
+  return { insertAt: list.length };
+}
+
 /** §4.2: unpin pages [s, e]; returns 0. */
 export function unpin(area: Area, lru: Lru<Range>, s: number, e: number): number {
   const list = area.unpinned;
   let purged = false;
-  let at = list.length;
-  restart: for (;;) {
-    for (let i = 0; i < list.length; i++) {
-      const r = list[i] as Range;
-      if (before(r, s)) {
-        at = i;
-        break restart;
-      }
-      if (covers(r, s, e)) return 0; // already unpinned: nothing changes, not even LRU age
-      if (touches(r, s, e)) {
-        s = Math.min(s, r.pgstart);
-        e = Math.max(e, r.pgend);
-        purged ||= r.purged;
-        list.splice(i, 1);
-        lru.remove(r);
-        continue restart;
-      }
+  // The driver restarts its walk from the head after every merge; so does this loop.
+  for (let stop = unpinWalk(list, s, e); ; stop = unpinWalk(list, s, e)) {
+    if ('covered' in stop) return 0; // already unpinned: nothing changes, not even LRU age
+    if ('merge' in stop) {
+      const r = list[stop.merge] as Range;
+      s = Math.min(s, r.pgstart);
+      e = Math.max(e, r.pgend);
+      purged ||= r.purged;
+      list.splice(stop.merge, 1);
+      lru.remove(r);
+      continue;
     }
-    at = list.length;
-    break;
+    const r = new Range(area.id, s, e, purged);
+    list.splice(stop.insertAt, 0, r);
+    if (!purged) lru.add(r);
+    return 0;
   }
-  const r = new Range(area.id, s, e, purged);
-  list.splice(at, 0, r);
-  if (!purged) lru.add(r);
-  return 0;
 }
 
 /** §4.3: pin pages [s, e]; returns WAS_PURGED if any touched range was purged. */
