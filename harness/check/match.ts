@@ -23,8 +23,6 @@ export function resultKey(r: OpResult): string {
   return JSON.stringify(o);
 }
 
-const OUTCOME_FIELDS = ['ret', 'errno', 'signal', 'exception', 'error', 'name', 'copied', 'mode', 'size'] as const;
-
 function runsEqual(a: readonly (readonly [number, number])[] | undefined, b: readonly (readonly [number, number])[] | undefined): boolean {
   const x = a ?? [];
   const y = b ?? [];
@@ -44,7 +42,10 @@ function hasRuns(r: OpResult): boolean {
 /** The same comparison as {@link resultKey} equality, without building strings (the judge's hot path). */
 export function sameResult(a: OpResult, b: OpResult): boolean {
   if ((a.proc ?? 'p0') !== (b.proc ?? 'p0')) return false;
-  for (const f of OUTCOME_FIELDS) if (a[f] !== b[f]) return false;
+  // Direct reads, not a loop over names: results come in many object shapes, and keyed loads
+  // over them were the judge's hottest line.
+  if (a.ret !== b.ret || a.errno !== b.errno || a.signal !== b.signal || a.exception !== b.exception || a.error !== b.error) return false;
+  if (a.name !== b.name || a.copied !== b.copied || a.mode !== b.mode || a.size !== b.size) return false;
   // A message the spec does not fix (undefined in the prediction) is not compared.
   if (a.exception !== undefined && a.message !== undefined && a.message !== b.message) return false;
   if (hasRuns(a) !== hasRuns(b)) return false;

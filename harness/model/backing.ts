@@ -12,6 +12,9 @@ export type Page = number | Uint8Array;
 export class Backing {
   /** Page index → content; absent = hole. */
   pages = new Map<number, Page>();
+  private size = 0n;
+  /** ceil(i_size / PAGE), kept with the size: every mapped access asks for it. */
+  private limit = 0;
 
   /**
    * @param ino - inode number (only identity matters; never compared with a kernel's)
@@ -20,15 +23,27 @@ export class Backing {
    */
   constructor(
     readonly ino: number,
-    public iSize: bigint,
+    iSize: bigint,
     readonly pageSize: number,
-  ) {}
+  ) {
+    this.iSize = iSize;
+  }
+
+  /** i_size in bytes. */
+  get iSize(): bigint {
+    return this.size;
+  }
+
+  set iSize(v: bigint) {
+    this.size = v;
+    const p = BigInt(this.pageSize);
+    const n = (v + p - 1n) / p;
+    this.limit = n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
+  }
 
   /** Pages that exist in the file: ceil(i_size / PAGE); a fault beyond them is SIGBUS. */
   pageLimit(): number {
-    const p = BigInt(this.pageSize);
-    const n = (this.iSize + p - 1n) / p;
-    return n > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(n);
+    return this.limit;
   }
 
   /** Punches a hole over pages [first, last] (FALLOC_FL_PUNCH_HOLE | KEEP_SIZE, §5.1). */
