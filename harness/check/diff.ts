@@ -8,6 +8,7 @@ import type { Op } from '../ops/ast.js';
 import type { OpResult } from '../ops/result.js';
 import { generateCases, type GenerateSettings } from '../ops/generate.js';
 import { parseScript } from '../ops/parse.js';
+import { printScript } from '../ops/print.js';
 import { shrink } from '../ops/shrink.js';
 import { Kernel } from '../model/kernel.js';
 import type { Environment, Profile } from '../model/profile.js';
@@ -51,26 +52,50 @@ function distinguishes(ops: readonly Op[], a: Profile, b: Profile, env: Environm
   return undefined;
 }
 
+/** One kind of difference: which way, at which op, which rule (numbers left out). */
+function kindOf(why: { direction: Distinction['direction']; divergence: Divergence }): string {
+  return `${why.direction}|${why.divergence.op.split(' ')[0] ?? ''}|${why.divergence.rule.replace(/-?\d+/g, 'N')}`;
+}
+
+/** How many known differences are peeled off one case to reach the ones behind them. */
+const PEELS = 12;
+
 /**
- * Generates cases and returns the shrunk scripts that tell A and B apart (one per distinct
- * shrunk text).
+ * Generates cases and returns one shrunk script per kind of difference. A case usually shows
+ * the first difference early (argument checks, say) and hides the rest behind it, so after each
+ * difference the op that showed it is removed and the case is looked at again ("peeling"):
+ * that is how differences deep in a script — a driver that never purges, a shrinker that stops
+ * in another unit — are reached. Each script is shrunk while it still shows its own kind, so it
+ * is 1-minimal for that difference.
  */
 export async function diffProfiles(a: Profile, b: Profile, env: Environment, settings: GenerateSettings, cases: number, seed: number, onFound?: (d: Distinction) => void): Promise<Distinction[]> {
   const found = new Map<string, Distinction>();
   const texts = generateCases(settings, cases, seed);
   for (const [idx, text] of texts.entries()) {
-    const ops = parseScript(text).ops;
-    if (distinguishes(ops, a, b, env) === undefined) continue;
-    const small = await shrink(ops, async (_t, cand) => distinguishes(cand, a, b, env) !== undefined, 2000);
-    const why = distinguishes(small.ops, a, b, env);
-    if (why === undefined) continue;
-    // One script per kind of difference: the rule broken, at which op.
-    const key = `${why.direction}|${why.divergence.op.split(' ')[0] ?? ''}|${why.divergence.rule.replace(/-?\d+/g, 'N')}`;
-    const d: Distinction = { text: small.text, ops: small.ops.length, direction: why.direction, divergence: why.divergence, seed, caseIndex: idx };
-    const prev = found.get(key);
-    if (prev !== undefined && prev.ops <= d.ops) continue;
-    if (prev === undefined) onFound?.(d);
-    found.set(key, d);
+    let ops: readonly Op[] = parseScript(text).ops;
+    for (let peel = 0; peel < PEELS; peel++) {
+      const why = distinguishes(ops, a, b, env);
+      if (why === undefined) break;
+      const kind = kindOf(why);
+      if (!found.has(kind)) {
+        const small = await shrink(ops, async (_t, cand) => {
+          const w = distinguishes(cand, a, b, env);
+          return w !== undefined && kindOf(w) === kind;
+        }, 2000);
+        const w = distinguishes(small.ops, a, b, env);
+        if (w !== undefined && kindOf(w) === kind) {
+          const d: Distinction = { text: small.text, ops: small.ops.length, direction: w.direction, divergence: w.divergence, seed, caseIndex: idx };
+          found.set(kind, d);
+          onFound?.(d);
+        }
+      }
+      const rest = ops.filter((op) => op.line !== why.divergence.line);
+      try {
+        ops = parseScript(printScript(rest)).ops;
+      } catch {
+        break; // removing it broke the script (an open, an mmap): nothing further to reach here
+      }
+    }
   }
   return [...found.values()];
 }

@@ -42,24 +42,30 @@ const SECTION: Record<string, string> = {
   read: '§3.9', lseek: '§3.9', write: '§3.9, §12', ioctl: '§1.3, §1.4', check: '§3.5, §5.1', fill: '§3.5',
 };
 
-function expand(runs: readonly ByteRun[]): number[] {
-  const out: number[] = [];
-  for (const [b, n] of runs) for (let i = 0; i < n; i++) out.push(b);
-  return out;
-}
-
-/** Pages (of a check window starting at `offset`) whose bytes differ, split by direction. */
+/**
+ * Pages (of a check window starting at `offset`) whose bytes differ, split by direction: zeroed
+ * where the observation has zeros, kept otherwise. Walks both run lists in step, never byte by
+ * byte (a window can be megabytes).
+ */
 function pageDiff(expected: readonly ByteRun[], observed: readonly ByteRun[], offset: number, pageSize: number): { zeroed: Set<number>; kept: Set<number> } {
-  const e = expand(expected);
-  const o = expand(observed);
   const zeroed = new Set<number>();
   const kept = new Set<number>();
-  for (let i = 0; i < Math.max(e.length, o.length); i++) {
-    if (e[i] === o[i]) continue;
-    const page = Math.floor((offset + i) / pageSize);
-    if (o[i] === 0) zeroed.add(page);
-    else if (e[i] === 0) kept.add(page);
-    else kept.add(page);
+  let i = 0, j = 0, ei = 0, oj = 0, at = 0;
+  while (i < expected.length && j < observed.length) {
+    const [e, en] = expected[i] as ByteRun;
+    const [o, on] = observed[j] as ByteRun;
+    const n = Math.min(en - ei, on - oj);
+    if (e !== o) {
+      const into = o === 0 ? zeroed : kept;
+      const first = Math.floor((offset + at) / pageSize);
+      const last = Math.floor((offset + at + n - 1) / pageSize);
+      for (let p = first; p <= last; p++) into.add(p);
+    }
+    at += n;
+    ei += n;
+    oj += n;
+    if (ei === en) { i++; ei = 0; }
+    if (oj === on) { j++; oj = 0; }
   }
   return { zeroed, kept };
 }

@@ -91,6 +91,27 @@ export function replayCommands(targetId: string, profile: string, dir: string): 
   return cmds;
 }
 
+/** A target that can hand over its logs (adb targets: logcat, and dmesg where readable). */
+interface LogSource {
+  captureLogcat(lines?: number): Promise<{ available: true; text: string } | { available: false; reason: string }>;
+  captureDmesg(lines?: number): Promise<{ available: true; text: string } | { available: false; reason: string }>;
+}
+
+function hasLogs(t: Target): t is Target & LogSource {
+  return typeof (t as Partial<LogSource>).captureLogcat === 'function' && typeof (t as Partial<LogSource>).captureDmesg === 'function';
+}
+
+/** logcat and dmesg for a report, each the text or why it could not be read; never throws. */
+export async function caseLogs(t: Target): Promise<{ logcat?: string; dmesg?: string } | undefined> {
+  if (!hasLogs(t)) return undefined;
+  const text = (l: { available: true; text: string } | { available: false; reason: string }): string => (l.available ? l.text : `(not captured: ${l.reason})`);
+  try {
+    return { logcat: text(await t.captureLogcat()), dmesg: text(await t.captureDmesg()) };
+  } catch (e) {
+    return { logcat: `(not captured: ${e instanceof Error ? e.message : String(e)})` };
+  }
+}
+
 /** Writes a standalone repro folder for a shrunk divergence. */
 function writeRepro(out: string, rec: { target: string; id: string; profile: string }, script: string, results: readonly OpResult[], text: string): { dir: string; commands: string[] } {
   const dir = path.join(out, 'repro', `${safeName(rec.target)}-${rec.id}`);
@@ -119,7 +140,9 @@ export async function judgeCase(
   const v = judge(script, results, p.profile, p.env, opts);
   if (v.kind === 'consistent') return { ...base, status: 'passed', durationMs: Date.now() - started };
   if (v.kind !== 'diverged') {
-    return { ...base, status: v.kind === 'undecidable' ? 'skipped' : 'error', reason: `${v.kind}: ${v.reason}`, durationMs: Date.now() - started };
+    const status = v.kind === 'undecidable' ? 'skipped' : 'error';
+    const logs = status === 'error' ? await caseLogs(p.target) : undefined;
+    return { ...base, status, reason: `${v.kind}: ${v.reason}`, ...(logs !== undefined ? { logs } : {}), durationMs: Date.now() - started };
   }
   const small = await shrink(script.ops, async (t) => {
     const o = await p.target.exec(t);
@@ -133,8 +156,14 @@ export async function judgeCase(
   const tl = timeline(shownScript, shownResults, p.profile, p.env, opts);
   const div = divergenceInfo(useSmall ? sv : v) as DivergenceInfo;
   const repro = writeRepro(out, base, useSmall ? small.text : text, shownResults, `${div.rule} (${div.section}) at line ${div.line}: ${div.op}`);
+  const logs = await caseLogs(p.target);
+  if (logs !== undefined) {
+    if (logs.logcat !== undefined) fs.writeFileSync(path.join(repro.dir, 'logcat.txt'), logs.logcat);
+    if (logs.dmesg !== undefined) fs.writeFileSync(path.join(repro.dir, 'dmesg.txt'), logs.dmesg);
+  }
   return {
     ...base,
+    ...(logs !== undefined ? { logs } : {}),
     status: 'diverged',
     divergence: divergenceInfo(v) as DivergenceInfo,
     shrunk: { script: small.text, results: again.results, ...(useSmall ? { divergence: div } : {}), tries: small.tries },

@@ -42,7 +42,7 @@ type Abstract =
   | { t: 'check' | 'fill'; reg: number; off: number; len: number; byte: number }
   | { t: 'read'; reg: number; len: number }
   | { t: 'lseek'; reg: number; off: number; whence: 'set' | 'cur' | 'end' | 'data' | 'hole' }
-  | { t: 'get_size' | 'get_prot' | 'get_name' | 'pin_null' | 'status_null' | 'write' | 'fstat'; reg: number }
+  | { t: 'get_size' | 'get_prot' | 'get_name' | 'pin_null' | 'status_null' | 'write' | 'fstat' | 'file_id' | 'file_id_null'; reg: number }
   | { t: 'set_prot'; reg: number; prot: number }
   | { t: 'set_size'; reg: number; pages: number }
   | { t: 'ioctl'; reg: number; nr: number }
@@ -97,7 +97,7 @@ function abstractOp(s: GenerateSettings): fc.Arbitrary<Abstract> {
     {
       weight: w.errors,
       arbitrary: fc.oneof(
-        fc.record({ t: fc.constantFrom('pin_null' as const, 'status_null' as const), reg }),
+        fc.record({ t: fc.constantFrom('pin_null' as const, 'status_null' as const, 'file_id' as const, 'file_id_null' as const), reg }),
         fc.record({ t: fc.constant('set_size' as const), reg, pages: fc.integer({ min: 1, max: s.maxPages }) }),
         fc.record({ t: fc.constant('ioctl' as const), reg, nr: fc.integer({ min: 12, max: 255 }) }),
       ),
@@ -121,7 +121,8 @@ function regionArb(s: GenerateSettings): fc.Arbitrary<Region> {
     pages: fc.integer({ min: 1, max: s.maxPages }),
     short: fc.oneof({ weight: 5, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: s.pageSize - 1 }) }),
     named: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.string({ maxLength: 12 }) }),
-    mapped: fc.oneof({ weight: 9, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    // A quarter of regions are never mapped: pinning before the first mmap is where lineages differ (§3.6, §10.1).
+    mapped: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
   });
 }
 

@@ -83,6 +83,21 @@ describe('CLI through adb (real adb server, loopback devices)', function () {
     assert.ok(report.cases.every((c) => c.status === 'passed'));
   });
 
+  it('a divergence (wrong profile on purpose) carries logcat and dmesg, or why they could not be read, in the report and the repro', async () => {
+    const d = daemons[0] as LoopbackAdbd;
+    const out = path.join(tmp, 'diverge');
+    const r = await cli(['run', '--target', `adb:${d.serial}`, '--device-dir', d.scratchDir, '--profile', 'c-final', '--cases', '2', '--shrink-budget', '5', '--out', out], port);
+    assert.equal(r.code, 1, r.out + r.err);
+    const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as { cases: { status: string; logs?: { logcat?: string; dmesg?: string }; repro?: { dir: string } }[] };
+    const diverged = report.cases.filter((c) => c.status === 'diverged');
+    assert.ok(diverged.length > 0);
+    for (const c of diverged) {
+      assert.equal(typeof c.logs?.logcat, 'string');
+      assert.equal(typeof c.logs?.dmesg, 'string');
+      assert.ok(fs.existsSync(path.join(c.repro?.dir ?? '', 'dmesg.txt')));
+    }
+  });
+
   it('conform --target adb:SERIAL --agent: every scenario reported through the probe agent', async () => {
     const d = daemons[1] as LoopbackAdbd;
     const out = path.join(tmp, 'conform');
