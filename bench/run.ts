@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { diffProfiles } from '../harness/check/diff.js';
 import { environmentFromHello } from '../harness/check/environment.js';
-import { judge } from '../harness/check/judge.js';
+import { JudgeSession } from '../harness/check/judge.js';
 import { QUIET } from '../harness/check/worlds.js';
 import { DEFAULT_ENVIRONMENT, profileById } from '../harness/model/profile.js';
 import { defaultSettings } from '../harness/ops/generate.js';
@@ -53,8 +53,10 @@ async function benchLocal(): Promise<string> {
   let alone = 0;
   for (let k = 0; k < 3; k++) {
     const t0 = process.hrtime.bigint();
-    const out = await target.exec(text);
-    const v = judge(script, out.results, profile, env, { ...QUIET, otherUsers: false });
+    // As `run` does it: the judge takes each result as the probe streams it.
+    const session = new JudgeSession(script, profile, env, { ...QUIET, otherUsers: false });
+    await target.exec(text, (r) => session.push(r));
+    const v = session.finish();
     const t1 = process.hrtime.bigint();
     if (v.kind !== 'consistent') throw new Error(`bench script did not judge consistent: ${JSON.stringify(v).slice(0, 300)}`);
     const p = spawnSync(cmd.command, [...cmd.args], { input: text, maxBuffer: 1 << 30 });

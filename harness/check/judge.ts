@@ -41,42 +41,93 @@ export function byLine(results: readonly OpResult[]): Map<number, OpResult> {
   return m;
 }
 
+/**
+ * An incremental judge: results are pushed as the target streams them, and each op is judged
+ * as soon as its result is there, so judging overlaps the target's work instead of following it.
+ */
+export class JudgeSession {
+  private readonly observed = new Map<number, OpResult>();
+  private readonly o: WorldOptions;
+  private worlds: Kernel[];
+  private next = 0;
+  private readonly skipped: number[] = [];
+  private early: Verdict | undefined;
+
+  constructor(
+    readonly script: Script,
+    readonly profile: Profile,
+    readonly env: Environment,
+    readonly opts: JudgeOptions,
+  ) {
+    this.o = forScript(opts, script.ops);
+    this.worlds = initialWorlds(profile.features, env);
+  }
+
+  /** Takes one result (metadata lines are ignored) and judges every op it makes ready. */
+  push(r: OpResult): void {
+    if (typeof r.i !== 'number' || this.early !== undefined) return;
+    this.observed.set(r.i, r);
+    this.advance();
+  }
+
+  /** The verdict once the target is done: ops still without a result make it incomplete. */
+  finish(): Verdict {
+    if (this.early !== undefined) return this.early;
+    const op = this.script.ops[this.next];
+    if (op !== undefined) return { kind: 'incomplete', line: op.line, reason: `no result for line ${op.line} (${opText(op)}): the target stopped early` };
+    return { kind: 'consistent', worlds: this.worlds.length, skipped: this.skipped };
+  }
+
+  private advance(): void {
+    const { script, opts } = this;
+    const o = this.o;
+    for (; this.early === undefined && this.next < script.ops.length; this.next++) {
+      const idx = this.next;
+      const op = script.ops[idx] as Op;
+      const obs = this.observed.get(op.line);
+      if (obs === undefined) return;
+      if (obs.error === 'skipped' || obs.error === 'unsupported') {
+        // A gated op (drop_caches without root, SharedMemory below API 27) did not run: the worlds stay as they were.
+        this.skipped.push(op.line);
+        continue;
+      }
+      if (obs.error === 'parse') {
+        this.early = { kind: 'incomplete', line: op.line, reason: `line ${op.line}: the target could not run it (${obs.error}: ${obs.message ?? ''})` };
+        return;
+      }
+      // One world and a deterministic op: the common case, without building branch lists.
+      const only = this.worlds.length === 1 && !o.backgroundReclaim ? (this.worlds[0] as Kernel) : undefined;
+      if (only !== undefined && only.choices(op, o.contended, o.shrinker ?? 'any-prefix') === undefined) {
+        if (!matches(only.apply(op), obs, opts)) this.diverged(idx, obs);
+        else if (o.checkInvariants) checkInvariants(only);
+        continue;
+      }
+      let branches;
+      try {
+        branches = step(this.worlds, op, o);
+      } catch (e) {
+        if (e instanceof WorldLimitError) {
+          this.early = { kind: 'undecidable', line: op.line, reason: e.message };
+          return;
+        }
+        throw e;
+      }
+      const keep = branches.filter((b) => matches(b.result, obs, opts));
+      if (keep.length === 0) this.diverged(idx, obs);
+      else this.worlds = keep.map((b) => b.world);
+    }
+  }
+
+  private diverged(idx: number, obs: OpResult): void {
+    this.early = { kind: 'diverged', divergence: explain(this.script, [...this.observed.values()], this.profile, this.env, this.opts, idx, obs) };
+  }
+}
+
 /** Judges observed results against a profile. */
 export function judge(script: Script, results: readonly OpResult[], profile: Profile, env: Environment, opts: JudgeOptions): Verdict {
-  const observed = byLine(results);
-  const o = forScript(opts, script.ops);
-  let worlds: Kernel[] = initialWorlds(profile.features, env);
-  const skipped: number[] = [];
-  for (const [idx, op] of script.ops.entries()) {
-    const obs = observed.get(op.line);
-    if (obs === undefined) return { kind: 'incomplete', line: op.line, reason: `no result for line ${op.line} (${opText(op)}): the target stopped early` };
-    if (obs.error === 'skipped' || obs.error === 'unsupported') {
-      // A gated op (drop_caches without root, SharedMemory below API 27) did not run: the worlds stay as they were.
-      skipped.push(op.line);
-      continue;
-    }
-    if (obs.error === 'parse') {
-      return { kind: 'incomplete', line: op.line, reason: `line ${op.line}: the target could not run it (${obs.error}: ${obs.message ?? ''})` };
-    }
-    // One world and a deterministic op: the common case, without building branch lists.
-    const only = worlds.length === 1 && !o.backgroundReclaim ? (worlds[0] as Kernel) : undefined;
-    if (only !== undefined && only.choices(op, o.contended, o.shrinker ?? 'any-prefix') === undefined) {
-      if (!matches(only.apply(op), obs, opts)) return { kind: 'diverged', divergence: explain(script, results, profile, env, opts, idx, obs) };
-      if (o.checkInvariants) checkInvariants(only);
-      continue;
-    }
-    let branches;
-    try {
-      branches = step(worlds, op, o);
-    } catch (e) {
-      if (e instanceof WorldLimitError) return { kind: 'undecidable', line: op.line, reason: e.message };
-      throw e;
-    }
-    const keep = branches.filter((b) => matches(b.result, obs, opts));
-    if (keep.length === 0) return { kind: 'diverged', divergence: explain(script, results, profile, env, opts, idx, obs) };
-    worlds = keep.map((b) => b.world);
-  }
-  return { kind: 'consistent', worlds: worlds.length, skipped };
+  const session = new JudgeSession(script, profile, env, opts);
+  for (const r of results) session.push(r);
+  return session.finish();
 }
 
 /**
@@ -89,7 +140,7 @@ function explain(script: Script, results: readonly OpResult[], profile: Profile,
   let worlds: Kernel[] = initialWorlds(profile.features, env);
   for (const op of script.ops.slice(0, idx)) {
     const r = observed.get(op.line) as OpResult;
-    if (r.error === 'skipped') continue;
+    if (r.error === 'skipped' || r.error === 'unsupported') continue;
     worlds = step(worlds, op, o).filter((b) => matches(b.result, r, opts)).map((b) => b.world);
   }
   const op = script.ops[idx] as Op;

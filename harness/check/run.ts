@@ -17,7 +17,7 @@ import { LocalTarget } from '../targets/local-target.js';
 import { TargetError, type Target } from '../targets/target.js';
 import { detectProfile } from './auto-profile.js';
 import { environmentFromHello } from './environment.js';
-import { judge, type JudgeOptions, type Verdict } from './judge.js';
+import { judge, JudgeSession, type JudgeOptions, type Verdict } from './judge.js';
 import { timeline } from './timeline.js';
 
 /** What `run` was asked to do. */
@@ -135,9 +135,10 @@ export async function judgeCase(
   shrinkBudget: number,
   started: number,
   extra: Partial<CaseRecord> = {},
+  verdict?: Verdict,
 ): Promise<CaseRecord> {
   const base = { target: p.target.id, id, profile: p.profile.id, script: text, results, ...extra };
-  const v = judge(script, results, p.profile, p.env, opts);
+  const v = verdict ?? judge(script, results, p.profile, p.env, opts);
   if (v.kind === 'consistent') return { ...base, status: 'passed', durationMs: Date.now() - started };
   if (v.kind !== 'diverged') {
     const status = v.kind === 'undecidable' ? 'skipped' : 'error';
@@ -196,8 +197,14 @@ export async function runCases(prepared: readonly PreparedTarget[], s: RunSettin
         const id = `case-${i}`;
         const t0 = Date.now();
         let results: readonly OpResult[];
+        const script = parseScript(text);
+        // Judged as the results stream in, so the model's work overlaps the target's.
+        const session = new JudgeSession(script, p.profile, p.env, opts);
         try {
-          const o = await p.target.exec(text, (r) => raw.write({ target: p.target.id, case: id, ...r }));
+          const o = await p.target.exec(text, (r) => {
+            raw.write({ target: p.target.id, case: id, ...r });
+            session.push(r);
+          });
           results = o.results;
           if (o.exit.signal !== null) raw.write({ target: p.target.id, case: id, probeKilled: o.exit.signal, stderr: o.stderr.slice(-2000) });
         } catch (e) {
@@ -211,7 +218,8 @@ export async function runCases(prepared: readonly PreparedTarget[], s: RunSettin
           }
           throw e;
         }
-        const rec = await judgeCase(p, id, text, parseScript(text), results, opts, s.out, s.shrinkBudget, t0);
+        for (const r of results) session.push(r); // a target that does not stream gives them all at the end
+        const rec = await judgeCase(p, id, text, script, results, opts, s.out, s.shrinkBudget, t0, {}, session.finish());
         cases.push(rec);
         finished.write({ target: rec.target, id: rec.id, status: rec.status, ...(rec.reason !== undefined ? { reason: rec.reason } : {}), ...(rec.divergence !== undefined ? { divergence: rec.divergence } : {}), ...(rec.shrunk !== undefined ? { shrunk: rec.shrunk.script } : {}) });
         s.onCase?.(rec);
