@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,6 +272,8 @@ static int agent_main(const char *port_text) {
       perror("ashmem-probe: accept");
       return 1;
     }
+    /* Results are small lines answered one by one: without TCP_NODELAY each waits for an ACK. */
+    setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     pid_t pid = fork();
     if (pid == 0) {
       /* Killing the agent (the adb side kills it by pid) ends its sessions and workers too. */
