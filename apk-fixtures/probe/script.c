@@ -270,23 +270,30 @@ static void proc_reap(struct proc *c, int *status) {
   c->alive = 0;
 }
 
+static void fork_result_errno(const struct op *op, int e) {
+  res_begin(op->line, "fork", 0);
+  res_errno(e);
+  res_end();
+}
+
 static void do_fork(struct run_state *st, const struct op *op) {
   unsigned id = (unsigned)op->arg[0];
   struct proc *c = proc_get(st, id, 1);
   int down[2], up[2];
-  res_begin(op->line, "fork", 0);
   if (pipe2(down, O_CLOEXEC) < 0) {
-    res_errno(errno);
-    res_end();
+    fork_result_errno(op, errno);
     return;
   }
   if (pipe2(up, O_CLOEXEC) < 0) {
-    res_errno(errno);
-    res_end();
+    int e = errno;
     close(down[0]);
     close(down[1]);
+    fork_result_errno(op, e);
     return;
   }
+  /* Only whole lines are ever buffered here (the result line is begun after the fork), and they
+     go out now: the child must not inherit buffered output, nor may half a line reach a stream
+     that something else might write to. */
   fflush(g_out);
   pid_t pid = fork();
   if (pid < 0) {
@@ -295,8 +302,7 @@ static void do_fork(struct run_state *st, const struct op *op) {
     close(down[1]);
     close(up[0]);
     close(up[1]);
-    res_errno(e);
-    res_end();
+    fork_result_errno(op, e);
     return;
   }
   if (pid == 0) {
@@ -315,6 +321,7 @@ static void do_fork(struct run_state *st, const struct op *op) {
   c->to_fd = down[1];
   c->from_fd = up[0];
   c->alive = 1;
+  res_begin(op->line, "fork", 0);
   res_ret(0);
   res_end();
 }

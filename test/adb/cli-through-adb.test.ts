@@ -75,7 +75,8 @@ describe('CLI through adb (real adb server, loopback devices)', function () {
   it('run --target adb:all: cases sharded over both devices, one report with both', async () => {
     const out = path.join(tmp, 'run');
     const r = await cli(['run', '--target', 'adb:all', '--device-dir', (daemons[0] as LoopbackAdbd).scratchDir, '--cases', '12', '--out', out], port);
-    assert.equal(r.code, 0, r.out + r.err);
+    const rows = fs.existsSync(path.join(out, 'results.jsonl')) ? fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8') : '';
+    assert.equal(r.code, 0, `${r.out}${r.err}\n${rows.split('\n').filter((l) => !l.includes('"passed"')).join('\n')}`);
     const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as { targets: { id: string }[]; cases: { target: string; status: string }[] };
     assert.equal(report.targets.length, 2);
     assert.equal(report.cases.length, 12);

@@ -34,8 +34,9 @@ export function caseCommand(dir: string, script: string, marker: string, backend
   const err = `${SCRATCH_PREFIX}${marker.slice(2)}.err`;
   return [
     `cd ${shQuote(dir)} || exit 1`,
-    `printf '%s' ${shQuote(terminated(script))} | ./${PROBE_NAME}${probeArgs(backend)} 2>${err} & p=$!`,
-    `echo "${marker} pid $p"`,
+    // The pid line comes from the process that then execs the probe: nothing else writes to the
+    // stream while the probe does (a concurrent echo could land inside a result line).
+    `printf '%s' ${shQuote(terminated(script))} | sh -c 'echo "${marker} pid $$"; exec ./${PROBE_NAME}${probeArgs(backend)}' 2>${err} & p=$!`,
     'wait $p; s=$?',
     'echo',
     `echo "${marker} exit $s"`,
@@ -48,8 +49,7 @@ export function caseFileCommand(dir: string, scriptFile: string, marker: string,
   const err = `${SCRATCH_PREFIX}${marker.slice(2)}.err`;
   return [
     `cd ${shQuote(dir)} || exit 1`,
-    `./${PROBE_NAME}${probeArgs(backend)} <${shQuote(scriptFile)} 2>${err} & p=$!`,
-    `echo "${marker} pid $p"`,
+    `sh -c 'echo "${marker} pid $$"; exec ./${PROBE_NAME}${probeArgs(backend)}' <${shQuote(scriptFile)} 2>${err} & p=$!`,
     'wait $p; s=$?',
     'echo',
     `echo "${marker} exit $s"`,
