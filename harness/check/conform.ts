@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseScript } from '../ops/parse.js';
+import { parseScenarioHeader } from './scenario-header.js';
 import type { CaseRecord, Report } from '../report/types.js';
 import { JsonlSink } from '../io.js';
 import { TargetError } from '../targets/target.js';
@@ -31,18 +32,7 @@ export function scenariosDir(): string {
   return path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'conformance', 'scenarios');
 }
 
-/** Reads a scenario's `# key: value` header lines. */
-export function parseHeader(text: string): Record<string, string> {
-  const h: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^#\s*([a-z]+):\s*(.*?)\s*$/.exec(line);
-    if (m !== null && m[1] !== undefined && m[2] !== undefined && !(m[1] in h)) h[m[1]] = m[2].replace(/\s+#.*$/, '');
-    else if (!line.startsWith('#') && line.trim() !== '') break;
-  }
-  return h;
-}
-
-/** Loads every scenario (sorted by name), optionally those whose name matches `only`. */
+/** Loads every scenario (sorted by name), optionally those whose name matches `only`; a malformed header is an error. */
 export function loadScenarios(dir = scenariosDir(), only?: RegExp): Scenario[] {
   if (!fs.existsSync(dir)) throw new TargetError(`no scenarios folder at ${dir}`);
   return fs.readdirSync(dir).filter((f) => f.endsWith('.ops')).sort().flatMap((f) => {
@@ -50,15 +40,14 @@ export function loadScenarios(dir = scenariosDir(), only?: RegExp): Scenario[] {
     if (only !== undefined && !only.test(name)) return [];
     const file = path.join(dir, f);
     const text = fs.readFileSync(file, 'utf8');
-    const h = parseHeader(text);
-    const words = (v: string | undefined): string[] => (v ?? '').split(/[\s,]+/).filter((x) => x !== '');
+    const h = parseScenarioHeader(text, f);
     return [{
       name, file, text,
-      title: h.title ?? name,
-      section: h.section ?? '?',
-      shows: h.shows ?? '',
-      needs: words(h.needs),
-      profiles: words(h.profiles),
+      title: h.title,
+      section: h.section,
+      shows: h.shows,
+      needs: h.needs,
+      profiles: h.profiles,
       ...(h.decidable !== undefined ? { decidable: h.decidable } : {}),
     }];
   });
