@@ -6,25 +6,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseScript } from '../ops/parse.js';
-import { parseScenarioHeader } from './scenario-header.js';
+import { parseScenarioHeader, type ScenarioHeader } from './scenario-header.js';
 import type { CaseRecord, Report } from '../report/types.js';
 import { JsonlSink } from '../io.js';
 import { TargetError } from '../targets/target.js';
 import type { JudgeOptions } from './judge.js';
 import { judgeCase, type PreparedTarget } from './run.js';
 
-/** A scenario and its header. */
-export interface Scenario {
+/** A scenario: its header's fields, plus its name, path and text. */
+export interface Scenario extends Omit<ScenarioHeader, 'file' | 'headerLines'> {
   readonly name: string;
+  /** The scenario's path. */
   readonly file: string;
   readonly text: string;
-  readonly title: string;
-  readonly section: string;
-  readonly shows: string;
-  readonly needs: readonly string[];
-  /** Profiles it applies to; empty = all. */
-  readonly profiles: readonly string[];
-  readonly decidable?: string;
 }
 
 /** The scenarios folder of this checkout. */
@@ -41,15 +35,8 @@ export function loadScenarios(dir = scenariosDir(), only?: RegExp): Scenario[] {
     const file = path.join(dir, f);
     const text = fs.readFileSync(file, 'utf8');
     const h = parseScenarioHeader(text, f);
-    return [{
-      name, file, text,
-      title: h.title,
-      section: h.section,
-      shows: h.shows,
-      needs: h.needs,
-      profiles: h.profiles,
-      ...(h.decidable !== undefined ? { decidable: h.decidable } : {}),
-    }];
+    // The header's own `file` (a bare name) and line count give way to the path and the text.
+    return [{ title: h.title, section: h.section, shows: h.shows, needs: h.needs, profiles: h.profiles, ...(h.decidable !== undefined ? { decidable: h.decidable } : {}), name, file, text }];
   });
 }
 
