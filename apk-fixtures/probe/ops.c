@@ -241,10 +241,15 @@ static size_t page_size(void) {
 
 static void begin(const struct op *op) { res_begin(op->line, OP_SPECS[op->kind].name, op->proc); }
 
-/** Writes ret or errno of a call that returned `r` (negative = failed, errno set). */
+/** The C library's failure value: every wrapper the probe calls returns exactly -1 (errno set) on
+ * failure. Any other value, negative or not, is the kernel's answer: ioctl(2) hands back the
+ * handler's int, so GET_SIZE of a 2 GiB region is -2147483648, not an error (§1.4, §12). */
+static int failed(long long r) { return r == -1; }
+
+/** Writes ret or errno of a call that returned `r` (-1 = failed, errno set; anything else = ret). */
 static void finish_call(const struct op *op, long long r, int err) {
   begin(op);
-  if (r < 0) res_errno(err);
+  if (failed(r)) res_errno(err);
   else res_ret(r);
   res_end();
 }
@@ -360,7 +365,7 @@ static void do_mincore(const struct op *op) {
     for (uintptr_t a = start; a < end;) {
       size_t pages = (end - a) / page;
       if (pages > sizeof vec) pages = sizeof vec;
-      if (mincore((void *)a, pages * page, vec) < 0) {
+      if (failed(mincore((void *)a, pages * page, vec))) {
         err = errno;
         ret = -1;
         break;
@@ -443,7 +448,7 @@ static void do_get_name(const struct op *op) {
   int fd = region_fd(op->arg[0]), err, err2;
   memset(a, 0x55, sizeof a);
   int r = ioctl_int(fd, ASHMEM_GET_NAME, (unsigned long)(uintptr_t)a, &err);
-  if (r < 0) {
+  if (failed(r)) {
     finish_call(op, r, err);
     return;
   }
@@ -451,7 +456,7 @@ static void do_get_name(const struct op *op) {
   int r2 = ioctl_int(fd, ASHMEM_GET_NAME, (unsigned long)(uintptr_t)b, &err2);
   size_t copied = 0;
   for (size_t i = 0; i < AREA; i++)
-    if (a[i] != 0x55 || (r2 >= 0 && b[i] != 0xAA)) copied = i + 1;
+    if (a[i] != 0x55 || (!failed(r2) && b[i] != 0xAA)) copied = i + 1;
   size_t nlen = 0;
   while (nlen < copied && a[nlen] != 0) nlen++;
   begin(op);
@@ -475,7 +480,7 @@ static void do_file_id(const struct op *op) {
   unsigned long id = 0;
   int err, r = ioctl_int(region_fd(op->arg[0]), ASHMEM_GET_FILE_ID, (unsigned long)(uintptr_t)&id, &err);
   begin(op);
-  if (r < 0) {
+  if (failed(r)) {
     res_errno(err);
   } else {
     res_ret(r);
@@ -555,7 +560,7 @@ static void do_read(const struct op *op) {
   ssize_t n = read(region_fd(op->arg[0]), buf, (size_t)len);
   int err = errno;
   begin(op);
-  if (n < 0) {
+  if (failed(n)) {
     res_errno(err);
   } else {
     struct runs r = {0, 0, 0, 0};
@@ -599,7 +604,7 @@ static void do_fstat(const struct op *op) {
   int r = fstat(region_fd(op->arg[0]), &st);
   int err = errno;
   begin(op);
-  if (r < 0) {
+  if (failed(r)) {
     res_errno(err);
   } else {
     const char *mode = S_ISCHR(st.st_mode) ? "chr" : S_ISREG(st.st_mode) ? "reg" : "other";
@@ -621,7 +626,7 @@ static void do_drop_caches(const struct op *op) {
   ssize_t n = write(fd, text, sizeof text);
   int err = errno;
   close(fd);
-  finish_call(op, n < 0 ? -1 : 0, err);
+  finish_call(op, failed(n) ? -1 : 0, err);
 }
 
 static void sleep_ms(long ms) {
@@ -737,7 +742,8 @@ void op_execute(const struct op *op) {
     errno = 0;
     err = personality(op->arg[0] == PERS_READ_IMPLIES_EXEC ? (unsigned long)(PER_LINUX | READ_IMPLIES_EXEC)
                                                            : (unsigned long)PER_LINUX);
-    finish_call(op, err < 0 ? -1 : 0, errno);
+    /* personality() returns the previous persona: only -1 is a failure. */
+    finish_call(op, failed(err) ? -1 : 0, errno);
     break;
   case OP_DROP_CACHES: do_drop_caches(op); break;
   case OP_PRESSURE: do_pressure(op); break;
