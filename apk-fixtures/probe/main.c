@@ -1,10 +1,10 @@
 /*
- * ashmem-probe [--backend ashmem|memfd|auto] [--parse-only] [--listen PORT] [--version]
+ * ashmem-probe [--backend ashmem|memfd|auto] [--parse-only] [--listen [ADDR:]PORT] [--version]
  *
  * Script mode (default): writes {"hello":{...}}, reads an op script on stdin, writes one result
  * line per op as it completes, then {"end":{"ops":N,"status":0}}.
  *
- * Agent mode (--listen PORT, 127.0.0.1, for `adb forward`): prints {"listening":{"port":P}} on
+ * Agent mode (--listen [ADDR:]PORT, 127.0.0.1 unless ADDR is given, for `adb forward`): prints {"listening":{"port":P}} on
  * stdout (P is the real port, useful with PORT 0), then serves connections, each in its own
  * process. Per connection: the hello line, then for every case (script lines up to a line that is
  * exactly "%%end") the case runs in a fresh forked worker (its fds and mappings die with it),
@@ -47,9 +47,9 @@
 #define AGENT_MAX_CASE (64u << 20)
 
 static void usage(FILE *f) {
-  fputs("usage: ashmem-probe [--backend ashmem|memfd|auto] [--parse-only] [--list-ops] [--listen PORT] [--version]\n"
+  fputs("usage: ashmem-probe [--backend ashmem|memfd|auto] [--parse-only] [--list-ops] [--listen [ADDR:]PORT] [--version]\n"
         "  Reads an op script (docs/op-scripts.md) on stdin and writes JSON result lines.\n"
-        "  --listen PORT  agent mode on 127.0.0.1:PORT: cases end with a line \"%%end\".\n",
+        "  --listen [ADDR:]PORT  agent mode on ADDR:PORT (default 127.0.0.1): cases end with a line \"%%end\".\n",
         f);
 }
 
@@ -233,7 +233,27 @@ static void agent_session(int conn) {
   _exit(0);
 }
 
-static int agent_main(const char *port_text) {
+/* `--listen [ADDR:]PORT`: 127.0.0.1 unless an address is given (a QEMU guest's user-mode network
+ * forwards to the guest's own address, so the vm target listens on 0.0.0.0 there). */
+static int agent_main(const char *spec) {
+  char addr_text[64] = "127.0.0.1";
+  const char *port_text = spec;
+  const char *colon = strrchr(spec, ':');
+  if (colon != NULL) {
+    size_t n = (size_t)(colon - spec);
+    if (n == 0 || n >= sizeof addr_text) {
+      fprintf(stderr, "ashmem-probe: --listen needs [ADDR:]PORT, got \"%s\"\n", spec);
+      return 2;
+    }
+    memcpy(addr_text, spec, n);
+    addr_text[n] = '\0';
+    port_text = colon + 1;
+  }
+  struct in_addr bind_addr;
+  if (inet_pton(AF_INET, addr_text, &bind_addr) != 1) {
+    fprintf(stderr, "ashmem-probe: --listen needs an IPv4 address, got \"%s\"\n", addr_text);
+    return 2;
+  }
   char *end;
   long port = strtol(port_text, &end, 10);
   if (*port_text == '\0' || *end != '\0' || port < 0 || port > 65535) {
@@ -251,9 +271,9 @@ static int agent_main(const char *port_text) {
   memset(&a, 0, sizeof a);
   a.sin_family = AF_INET;
   a.sin_port = htons((uint16_t)port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_addr = bind_addr;
   if (bind(s, (struct sockaddr *)&a, sizeof a) < 0 || listen(s, 16) < 0) {
-    fprintf(stderr, "ashmem-probe: cannot listen on 127.0.0.1:%ld: %s\n", port, strerror(errno));
+    fprintf(stderr, "ashmem-probe: cannot listen on %s:%ld: %s\n", addr_text, port, strerror(errno));
     return 1;
   }
   socklen_t alen = sizeof a;
