@@ -10,7 +10,7 @@ import { generateCases, type GenerateSettings } from '../ops/generate.js';
 import { parseScript } from '../ops/parse.js';
 import { printScript } from '../ops/print.js';
 import { shrink } from '../ops/shrink.js';
-import { Kernel } from '../model/kernel.js';
+import { Device } from '../model/device.js';
 import type { Environment, Profile } from '../model/profile.js';
 import { judge, type Divergence } from './judge.js';
 import { QUIET, type WorldOptions } from './worlds.js';
@@ -31,7 +31,7 @@ export interface Distinction {
  * first shrinker batch (the smallest nonzero admissible purge), so that the batch unit shows.
  */
 export function canonicalTrace(ops: readonly Op[], profile: Profile, env: Environment): OpResult[] {
-  const k = new Kernel(profile.features, env);
+  const k = Device.create(profile.features, env);
   return ops.map((op) => {
     const choices = k.choices(op, false, DIFF_WORLDS.shrinker);
     const c = choices === undefined ? undefined : (choices.find((x) => x > 0) ?? choices[0]);

@@ -6,7 +6,7 @@
 import type { Op, Script } from '../ops/ast.js';
 import type { OpResult } from '../ops/result.js';
 import { checkInvariants } from '../model/invariants.js';
-import type { Kernel } from '../model/kernel.js';
+import type { Device } from '../model/device.js';
 import type { Environment, Profile } from '../model/profile.js';
 import { classify, modelState, opText, type ModelState } from './explain.js';
 import { matches, type MatchOptions } from './match.js';
@@ -48,7 +48,7 @@ export function byLine(results: readonly OpResult[]): Map<number, OpResult> {
 export class JudgeSession {
   private readonly observed = new Map<number, OpResult>();
   private readonly o: WorldOptions;
-  private worlds: Kernel[];
+  private worlds: Device[];
   private next = 0;
   private readonly skipped: number[] = [];
   private early: Verdict | undefined;
@@ -96,10 +96,10 @@ export class JudgeSession {
         return;
       }
       // One world and a deterministic op: the common case, without building branch lists.
-      const only = this.worlds.length === 1 && !o.backgroundReclaim ? (this.worlds[0] as Kernel) : undefined;
+      const only = this.worlds.length === 1 && !o.backgroundReclaim ? (this.worlds[0] as Device) : undefined;
       if (only !== undefined && only.choices(op, o.contended, o.shrinker ?? 'any-prefix') === undefined) {
         if (!matches(only.apply(op), obs, opts)) this.diverged(idx, obs);
-        else if (o.checkInvariants) checkInvariants(only);
+        else if (o.checkInvariants) checkInvariants(only.kernel);
         continue;
       }
       let branches;
@@ -137,7 +137,7 @@ export function judge(script: Script, results: readonly OpResult[], profile: Pro
 function explain(script: Script, results: readonly OpResult[], profile: Profile, env: Environment, opts: JudgeOptions, idx: number, obs: OpResult): Divergence {
   const observed = byLine(results);
   const o = forScript(opts, script.ops);
-  let worlds: Kernel[] = initialWorlds(profile.features, env);
+  let worlds: Device[] = initialWorlds(profile.features, env);
   for (const op of script.ops.slice(0, idx)) {
     const r = observed.get(op.line) as OpResult;
     if (r.error === 'skipped' || r.error === 'unsupported') continue;
@@ -155,9 +155,9 @@ function explain(script: Script, results: readonly OpResult[], profile: Profile,
     if (s > bestScore) { best = k; bestScore = s; }
   });
   const bestBranch = branches[best];
-  const pre = before[Math.min(best, before.length - 1)] as Kernel;
-  const { rule, section } = classify(op, bestBranch?.world ?? pre, bestBranch?.result ?? (expected[0] as OpResult), obs);
-  return { line: op.line, op: opText(op), observed: obs, expected, rule, section, state: modelState(pre) };
+  const pre = before[Math.min(best, before.length - 1)] as Device;
+  const { rule, section } = classify(op, (bestBranch?.world ?? pre).kernel, bestBranch?.result ?? (expected[0] as OpResult), obs);
+  return { line: op.line, op: opText(op), observed: obs, expected, rule, section, state: modelState(pre.kernel) };
 }
 
 function closeness(a: OpResult, b: OpResult): number {

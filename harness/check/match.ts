@@ -3,7 +3,7 @@
  * residency, messages) is never compared; an op the model does not cover accepts anything.
  */
 import type { OpResult } from '../ops/result.js';
-import { UNMODELLED } from '../model/kernel.js';
+import { UNMODELLED } from '../model/answer.js';
 
 /** What may differ between a real machine and the model without being a divergence. */
 export interface MatchOptions {

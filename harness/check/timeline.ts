@@ -5,6 +5,7 @@
 import type { Script } from '../ops/ast.js';
 import type { OpResult } from '../ops/result.js';
 import { printOp } from '../ops/print.js';
+import type { Device } from '../model/device.js';
 import type { Kernel } from '../model/kernel.js';
 import type { Environment, Profile } from '../model/profile.js';
 import type { Timeline } from '../report/types.js';
@@ -26,12 +27,12 @@ export function timeline(script: Script, results: readonly OpResult[], profile: 
   const observed = byLine(results);
   const o = forScript(opts, script.ops);
   let worlds = initialWorlds(profile.features, env);
-  const snapshots: Kernel[] = [];
+  const snapshots: Device[] = [];
   let divergenceAt: number | undefined;
   for (const [idx, op] of script.ops.entries()) {
     const obs = observed.get(op.line);
     if (obs === undefined || obs.error === 'skipped') {
-      snapshots.push(worlds[0] as Kernel);
+      snapshots.push(worlds[0] as Device);
       if (obs === undefined) break;
       continue;
     }
@@ -39,15 +40,15 @@ export function timeline(script: Script, results: readonly OpResult[], profile: 
     const keep = branches.filter((b) => matches(b.result, obs, opts));
     if (keep.length === 0) {
       divergenceAt = idx;
-      snapshots.push((branches[0]?.world ?? worlds[0]) as Kernel);
+      snapshots.push((branches[0]?.world ?? worlds[0]) as Device);
       break;
     }
     worlds = keep.map((b) => b.world);
-    snapshots.push((worlds[0] as Kernel).clone());
+    snapshots.push((worlds[0] as Device).clone());
   }
   // Areas seen anywhere, with the largest page count they reached.
   const areas = new Map<number, { area: number; handle: string; pages: number }>();
-  for (const k of snapshots) {
+  for (const { kernel: k } of snapshots) {
     for (const a of k.areas.values()) {
       if (a.kind !== 'ashmem' || a.file === null) continue;
       const pages = Math.min(a.file.pageLimit(), 1024);
@@ -60,7 +61,7 @@ export function timeline(script: Script, results: readonly OpResult[], profile: 
   return {
     ops: script.ops.slice(0, snapshots.length).map(printOp),
     areas: list,
-    states: snapshots.map((k) => list.map((a) => areaState(k, a.area, a.pages))),
+    states: snapshots.map((d) => list.map((a) => areaState(d.kernel, a.area, a.pages))),
     ...(divergenceAt !== undefined ? { divergenceAt } : {}),
   };
 }

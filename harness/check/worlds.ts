@@ -5,11 +5,10 @@
  */
 import type { Op } from '../ops/ast.js';
 import type { OpResult } from '../ops/result.js';
+import { Device } from '../model/device.js';
 import { checkInvariants } from '../model/invariants.js';
-import { Kernel } from '../model/kernel.js';
 import type { Environment, Features } from '../model/profile.js';
 import { admissiblePurges, type ShrinkerModel } from '../model/shrinker.js';
-import { stateKey } from '../model/state-key.js';
 import { resultKey } from './match.js';
 
 /** How much the environment may do behind the script's back. */
@@ -44,20 +43,20 @@ export class WorldLimitError extends Error {
 
 /** One world after an op, with the result it predicts. */
 export interface Branch {
-  readonly world: Kernel;
+  readonly world: Device;
   readonly result: OpResult;
   /** The purge choice taken, for nondeterministic ops. */
   readonly choice?: number;
 }
 
-/** The initial world set: one empty kernel. */
-export function initialWorlds(features: Features, env: Environment): Kernel[] {
-  return [new Kernel(features, env)];
+/** The initial world set: one empty device. */
+export function initialWorlds(features: Features, env: Environment): Device[] {
+  return [Device.create(features, env)];
 }
 
 /** Adds, for each world, the worlds where background reclaim purged an LRU prefix first. */
-function reclaimed(worlds: readonly Kernel[], zeroIsHole: boolean): Kernel[] {
-  const out: Kernel[] = [];
+function reclaimed(worlds: readonly Device[], zeroIsHole: boolean): Device[] {
+  const out: Device[] = [];
   for (const w of worlds) {
     out.push(w);
     for (const k of admissiblePurges(w.features, w.lruPages())) {
@@ -71,12 +70,12 @@ function reclaimed(worlds: readonly Kernel[], zeroIsHole: boolean): Kernel[] {
 }
 
 /** Removes worlds whose states are identical. */
-export function collapse(worlds: readonly Kernel[], zeroIsHole = false): Kernel[] {
+export function collapse(worlds: readonly Device[], zeroIsHole = false): Device[] {
   if (worlds.length <= 1) return [...worlds];
   const seen = new Set<string>();
-  const out: Kernel[] = [];
+  const out: Device[] = [];
   for (const w of worlds) {
-    const key = stateKey(w, zeroIsHole);
+    const key = w.key(zeroIsHole);
     if (!seen.has(key)) {
       seen.add(key);
       out.push(w);
@@ -89,7 +88,7 @@ export function collapse(worlds: readonly Kernel[], zeroIsHole = false): Kernel[
  * Runs one op in every world and returns every branch. The input worlds are consumed (the
  * first branch of each world reuses it).
  */
-export function step(worlds: readonly Kernel[], op: Op, opts: WorldOptions): Branch[] {
+export function step(worlds: readonly Device[], op: Op, opts: WorldOptions): Branch[] {
   const zeroIsHole = opts.distinguishHoles !== true;
   const start = opts.backgroundReclaim ? reclaimed(worlds, zeroIsHole) : worlds;
   const branches: Branch[] = [];
@@ -109,7 +108,7 @@ export function step(worlds: readonly Kernel[], op: Op, opts: WorldOptions): Bra
     for (const c of choices) {
       work.purge(c - done);
       done = c;
-      const key = `${rkey}|${stateKey(work, zeroIsHole)}`;
+      const key = `${rkey}|${work.key(zeroIsHole)}`;
       if (seen.has(key)) continue;
       seen.add(key);
       branches.push({ world: work.clone(), result, choice: c });
@@ -118,7 +117,7 @@ export function step(worlds: readonly Kernel[], op: Op, opts: WorldOptions): Bra
   }
   const out = branches.length > 1 ? distinct(branches, zeroIsHole) : branches;
   if (out.length > opts.maxWorlds) throw new WorldLimitError(`more than ${opts.maxWorlds} admissible worlds at line ${op.line}`);
-  if (opts.checkInvariants) for (const b of out) checkInvariants(b.world);
+  if (opts.checkInvariants) for (const b of out) checkInvariants(b.world.kernel);
   return out;
 }
 
@@ -126,7 +125,7 @@ export function step(worlds: readonly Kernel[], op: Op, opts: WorldOptions): Bra
 function distinct(branches: readonly Branch[], zeroIsHole: boolean): Branch[] {
   const byKey = new Map<string, Branch>();
   for (const b of branches) {
-    const key = `${resultKey(b.result)}|${stateKey(b.world, zeroIsHole)}`;
+    const key = `${resultKey(b.result)}|${b.world.key(zeroIsHole)}`;
     if (!byKey.has(key)) byKey.set(key, b);
   }
   return [...byKey.values()];

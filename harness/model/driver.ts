@@ -7,7 +7,9 @@ import type { Area} from './area.js';
 import { PROT_EXEC, PROT_MASK, PROT_READ } from './area.js';
 import { Backing } from './backing.js';
 import { decodeCommand, nativeNumber, VFS_COMMANDS, type AshmemCommand } from './ioctl.js';
-import { fail, ok, syscallReturn, UNMODELLED, type Answer, type Kernel, type Proc } from './kernel.js';
+import { fail, ok, syscallReturn, UNMODELLED, type Answer } from './answer.js';
+// The driver sees the kernel through its interface, never the kernel class that calls it.
+import type { KernelState as Kernel, Proc } from './kernel-state.js';
 import { IS_PINNED, NOT_PURGED, pin, pinStatus, unpin } from './pinning.js';
 
 /** ASHMEM_NAME_LEN and the default name (§1.1). */

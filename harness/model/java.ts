@@ -5,7 +5,8 @@
  * mapped ByteBuffers. Exceptions are results: class name and, where the sources fix it, message.
  */
 import type { JavaOp } from '../ops/ast.js';
-import type { Answer, Kernel } from './kernel.js';
+import type { Answer } from './answer.js';
+import type { Kernel } from './kernel.js';
 import { createRegion, getSizeRegion, pinRegion, setProtRegion, sys, type CResult } from './libcutils.js';
 
 /** A MemoryFile's fields. */
@@ -39,6 +40,11 @@ export class JavaState {
   files = new Map<string, MemoryFileState | null>();
   shared = new Map<string, SharedMemoryState | null>();
   buffers = new Map<string, BufferState | null>();
+
+  /** The objects as a string: equal strings mean equal app states. */
+  key(): string {
+    return JSON.stringify([[...this.files], [...this.shared], [...this.buffers]]);
+  }
 
   clone(): JavaState {
     const j = new JavaState();

@@ -1,16 +1,17 @@
 /**
  * The kernel as the model sees it: every area, the one global LRU, processes with their
- * handles and mappings. `apply` runs one op and returns its result; the driver-specific
- * answers live in `driver.ts` (ashmem) and `memfd.ts` (memfd modes).
+ * handles and mappings. `apply` runs one op of the native probe and returns its result; the
+ * driver-specific answers live in `driver.ts` (ashmem) and `memfd.ts` (memfd modes). The kernel
+ * knows nothing of the Java layer: `device.ts` runs that above it, through libcutils.
  */
-import type { JavaOp, KernelOp, Op } from '../ops/ast.js';
+import type { KernelOp, Op } from '../ops/ast.js';
 import type { OpResult } from '../ops/result.js';
 import { JAVA_KINDS } from '../ops/signatures.js';
+import { fail, ok, resultOf, type Answer } from './answer.js';
 import { Area, PROT_EXEC, PROT_READ, SEAL } from './area.js';
 import { Backing } from './backing.js';
 import * as driver from './driver.js';
-import { errnoName } from './errno.js';
-import { JavaState, javaOp } from './java.js';
+import type { KernelState, Proc } from './kernel-state.js';
 import { Lru, rangePages } from './lru.js';
 import { appendPage, check, cloneMapping, fill, type Mapping } from './mapping.js';
 import * as memfd from './memfd.js';
@@ -18,41 +19,11 @@ import { DEFAULT_ENVIRONMENT, type Environment, type Features } from './profile.
 import { Range } from './range.js';
 import { admissiblePurgeAll, admissiblePurges, type ShrinkerModel } from './shrinker.js';
 
-/** A process: its handles (null once closed) and mappings (null once unmapped or failed). */
-export interface Proc {
-  readonly fds: Map<string, Area | null>;
-  readonly maps: Map<string, Mapping | null>;
-  readImpliesExec: boolean;
-}
-
-/** What an op answered, before line and process are attached. */
-export type Answer =
-  | { ret: number; rle?: [number, number][]; name?: string; copied?: number; mode?: string; size?: number }
-  | { errno: string }
-  | { signal: string }
-  | { error: string; message: string };
-
-/** A bare return value. Instances are immutable, so 0 and 1 are shared (the hot path allocates nothing). */
-export class Ret {
-  constructor(readonly ret: number) {}
-}
-const SMALL = [new Ret(0), new Ret(1)] as const;
-
-/** A successful answer. */
-export const ok = (ret: number): Answer => (ret === 0 || ret === 1 ? SMALL[ret] : new Ret(ret));
-/** A failed system call. */
-export const fail = (errno: string): Answer => ({ errno });
-
-/** An op outside what this model covers (the judge accepts any result for it). */
-export const UNMODELLED = 'unmodelled';
-
 /** The kernel state and the op interpreter. */
-export class Kernel {
+export class Kernel implements KernelState {
   readonly lru = new Lru<Range>();
   readonly areas = new Map<number, Area>();
   readonly procs = new Map<string, Proc>();
-  /** The app's Java objects, for scripts of the Java layer. */
-  java = new JavaState();
   nextArea = 1;
   nextIno = 1;
 
@@ -102,7 +73,7 @@ export class Kernel {
    */
   choices(op: Op, contended = false, shrinker: ShrinkerModel = 'any-prefix'): number[] | undefined {
     if (op.kind === 'drop_caches') return this.env.root ? admissiblePurges(this.features, this.lruPages(), shrinker) : undefined;
-    if (op.kind === 'pressure' || op.kind === 'app_wait') return admissiblePurges(this.features, this.lruPages(), shrinker);
+    if (op.kind === 'pressure') return admissiblePurges(this.features, this.lruPages(), shrinker);
     if (op.kind === 'purge_all' && contended && this.env.root && this.features.flavor === 'ashmem' && this.features.pinning === 'real') {
       return admissiblePurgeAll(this.features, this.lru.length, contended);
     }
@@ -115,17 +86,10 @@ export class Kernel {
    *   the first, i.e. the least purging for triggers; PURGE_ALL_CACHES purges everything)
    */
   apply(op: Op, choice?: number): OpResult {
-    let answer: Answer;
-    if (JAVA_KINDS.has(op.kind)) {
-      answer = javaOp(this, this.java, op as JavaOp, this.env.apiLevel);
-      if (op.kind === 'app_wait') this.purge(choice ?? 0); // the harness may purge while the app waits
-    } else answer = this.answer(op as KernelOp, choice);
-    // Plain answers are the hot path: build the result without spreading.
-    if (answer instanceof Ret) {
-      return op.proc === 'p0' ? { i: op.line, op: op.kind, ret: answer.ret } : { i: op.line, op: op.kind, proc: op.proc, ret: answer.ret };
-    }
-    const base = op.proc === 'p0' ? { i: op.line, op: op.kind } : { i: op.line, op: op.kind, proc: op.proc };
-    return { ...base, ...answer };
+    // Ops of the Java layer never reach a kernel: answering one here (EBADF from a handle
+    // lookup) would be a silent wrong prediction.
+    if (JAVA_KINDS.has(op.kind)) throw new Error(`${op.kind} (line ${op.line}) is an op of the Java layer: run it on a Device, not on the Kernel`);
+    return resultOf(op, this.answer(op as KernelOp, choice));
   }
 
   private proc(op: Op): Proc {
@@ -317,7 +281,6 @@ export class Kernel {
   /** A deep copy: another possible world. */
   clone(): Kernel {
     const k = new Kernel(this.features, this.env);
-    k.java = this.java.clone();
     k.nextArea = this.nextArea;
     k.nextIno = this.nextIno;
     k.procs.clear();
@@ -363,13 +326,6 @@ export class Kernel {
 /** The `state` error for a mapping or process handle that is not live. */
 function stateError(handle: string): Answer {
   return { error: 'state', message: `${handle} is not live (its mmap failed, it was unmapped, or it exited)` };
-}
-
-/** The syscall's view of a driver's `long` result: an `int`, and -1..-4095 read as errno (§12). */
-export function syscallReturn(value: bigint): Answer {
-  const v = Number(BigInt.asIntN(32, value));
-  if (v < 0 && v >= -4095) return fail(errnoName(-v));
-  return ok(v);
 }
 
 export { SEAL };

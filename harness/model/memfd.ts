@@ -9,7 +9,9 @@ import { PROT_EXEC, PROT_READ, PROT_WRITE, SEAL } from './area.js';
 import { type Backing, writePage } from './backing.js';
 import { ioctlCall, seekFile } from './driver.js';
 import { decodeCommand, VFS_COMMANDS } from './ioctl.js';
-import { fail, ok, syscallReturn, UNMODELLED, type Answer, type Kernel, type Proc } from './kernel.js';
+import { fail, ok, syscallReturn, UNMODELLED, type Answer } from './answer.js';
+// The driver sees the kernel through its interface, never the kernel class that calls it.
+import type { KernelState as Kernel, Proc } from './kernel-state.js';
 import { IS_PINNED, NOT_PURGED } from './pinning.js';
 
 /** The name the probe gives its memfds (memfd_create("ashmem", ...)). */

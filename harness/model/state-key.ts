@@ -64,8 +64,9 @@ function pages(h: Hasher, map: ReadonlyMap<number, Page>, zeroIsHole: boolean): 
  * The state's fingerprint: equal fingerprints mean the model cannot tell the worlds apart.
  * @param zeroIsHole - treat an allocated zero page as a hole: exact for every op but
  *   SEEK_DATA/SEEK_HOLE, so callers pass true only for scripts without those.
+ * @param above - the fingerprint of the layers above the kernel (the app's objects), if any
  */
-export function stateKey(k: Kernel, zeroIsHole = false): string {
+export function stateKey(k: Kernel, zeroIsHole = false, above = ''): string {
   const h = new Hasher();
   const files = new Set<number>();
   const file = (b: { ino: number; iSize: bigint; pages: Map<number, Page> } | null): void => {
@@ -118,7 +119,7 @@ export function stateKey(k: Kernel, zeroIsHole = false): string {
       if (m.own !== null) pages(h, m.own, zeroIsHole);
     }
   }
-  // The app's objects are small plain data.
-  h.str(JSON.stringify([[...k.java.files], [...k.java.shared], [...k.java.buffers]]));
+  // The layers above the kernel (the app's Java objects) hand in their own fingerprint.
+  h.str(above);
   return h.digest();
 }

@@ -4,7 +4,7 @@
  * 27 and from 27, SharedMemory, on libcutils and the kernel model) over the scenario's steps.
  * A field the model leaves out (an exception message the spec does not fix) is not compared.
  */
-import { Kernel } from '../../harness/model/kernel.js';
+import { Device } from '../../harness/model/device.js';
 import { DEFAULT_ENVIRONMENT, profileById } from '../../harness/model/profile.js';
 import { parseScript } from '../../harness/ops/parse.js';
 import type { OpResult } from '../../harness/ops/result.js';
@@ -47,14 +47,14 @@ export function isUnpredicted(p: Prediction | undefined): p is Unpredicted {
 export function predictJava(steps: readonly JavaStep[], facts: JavaFacts): Prediction[][] {
   // The kernel under the Java layer: ashmem, or libcutils' memfd mode with the shim (§7.1).
   const profile = profileById(facts.useMemfd ? 'libcutils-memfd' : 'ack-c');
-  const model = new Kernel(profile.features, { ...DEFAULT_ENVIRONMENT, apiLevel: facts.sdk });
+  const model = Device.create(profile.features, { ...DEFAULT_ENVIRONMENT, apiLevel: facts.sdk });
   const out: Prediction[][] = [];
   // Handles outlive a step (the Activity keeps its objects), so each script is parsed after the
   // earlier ones, for the grammar's "defined before use" check, and its own lines are kept.
   let earlier = '';
   for (const step of steps) {
     if ('purge' in step) {
-      if (step.purge === 'all') model.purge(model.lru.length);
+      if (step.purge === 'all') model.purge(model.kernel.lru.length);
       continue;
     }
     const offset = earlier === '' ? 0 : earlier.split('\n').length;

@@ -4,7 +4,7 @@
  * `am instrument -w -r` prints them, and the parser must give back exactly those results.
  */
 import assert from 'node:assert/strict';
-import { Kernel } from '../../harness/model/kernel.js';
+import { Device } from '../../harness/model/device.js';
 import { DEFAULT_ENVIRONMENT, profileById } from '../../harness/model/profile.js';
 import { parseScript } from '../../harness/ops/parse.js';
 import type { OpResult } from '../../harness/ops/result.js';
@@ -27,8 +27,8 @@ buf_get b1 0 4
 `;
 
 function modelRun(api: number, purge: boolean): OpResult[] {
-  const k = new Kernel(profileById('ack-c').features, { ...DEFAULT_ENVIRONMENT, apiLevel: api });
-  return parseScript(SCRIPT).ops.map((op) => k.apply(op, op.kind === 'app_wait' ? (purge ? k.lru.length : 0) : undefined));
+  const d = Device.create(profileById('ack-c').features, { ...DEFAULT_ENVIRONMENT, apiLevel: api });
+  return parseScript(SCRIPT).ops.map((op) => d.apply(op, op.kind === 'app_wait' ? (purge ? d.kernel.lru.length : 0) : undefined));
 }
 
 describe('instrumentation output parser on the model\'s own output', () => {

@@ -1,0 +1,37 @@
+/**
+ * The kernel as its parts see it: what the ashmem driver (`driver.ts`) and the memfd code
+ * (`memfd.ts`) read and change when the kernel calls them. `Kernel` implements it; the parts
+ * depend on this interface rather than on the kernel that dispatches to them, so the model's
+ * imports run one way (kernel → driver → kernel-state).
+ */
+import type { Area } from './area.js';
+import type { Backing } from './backing.js';
+import type { Lru } from './lru.js';
+import type { Mapping } from './mapping.js';
+import type { Environment, Features } from './profile.js';
+import type { Range } from './range.js';
+
+/** A process: its handles (null once closed) and mappings (null once unmapped or failed). */
+export interface Proc {
+  readonly fds: Map<string, Area | null>;
+  readonly maps: Map<string, Mapping | null>;
+  readImpliesExec: boolean;
+}
+
+/** The kernel state and services a driver entry point may use. */
+export interface KernelState {
+  readonly features: Features;
+  readonly env: Environment;
+  /** The one global LRU of unpinned ranges (§4.5). */
+  readonly lru: Lru<Range>;
+  readonly areas: Map<number, Area>;
+  readonly procs: Map<string, Proc>;
+  /** The next inode number a new backing file gets. */
+  nextIno: number;
+  /** PAGE_ALIGN in the kernel's size_t. */
+  pageAlign(x: bigint): bigint;
+  /** Marks the `k` oldest LRU ranges purged and punches their holes (§5.1). */
+  purge(k: number): void;
+  /** True when some process has a writable shared mapping of this file (memfd WRITE seal). */
+  hasWritableSharedMapping(b: Backing): boolean;
+}
