@@ -85,6 +85,12 @@ export function judgeOptionsFor(targetId: string, f: BusyFlags): JudgeOptions {
   };
 }
 
+/** What was learnt about a target before the cases, for stderr: how its probe runs, its profile and why. */
+async function preparedLine(t: { readonly target: Target; readonly info: { readonly id: string; readonly profile: string; readonly profileReason: string } }): Promise<string> {
+  const runner = (await t.target.facts()).runner;
+  return `${t.info.id}: ${runner !== undefined ? `probe runs ${runner}; ` : ''}profile ${t.info.profile} (${t.info.profileReason})\n`;
+}
+
 /** Writes report.json, junit.xml and report.html into `out`. */
 async function writeReports(report: Report, out: string): Promise<void> {
   const { writeJson } = await import('./report/json.js');
@@ -159,7 +165,7 @@ export function registerTargetCommands(p: Command): void {
       const targets = await openTargets(flags);
       try {
         const prepared = await prepareTargets(targets, flags.profile);
-        for (const t of prepared) process.stderr.write(`${t.info.id}: profile ${t.info.profile} (${t.info.profileReason})\n`);
+        for (const t of prepared) process.stderr.write(await preparedLine(t));
         fs.mkdirSync(flags.out, { recursive: true });
         const progress = createProgress(flags.cases, process.stderr);
         const { report, error } = await runCases(prepared, {
@@ -194,7 +200,7 @@ export function registerTargetCommands(p: Command): void {
       const targets = await openTargets(flags);
       try {
         const prepared = await prepareTargets(targets, flags.profile);
-        for (const t of prepared) process.stderr.write(`${t.info.id}: profile ${t.info.profile} (${t.info.profileReason})\n`);
+        for (const t of prepared) process.stderr.write(await preparedLine(t));
         const progress = createProgress(scenarios.length * prepared.length, process.stderr);
         const { report, error } = await conformSuite(prepared, scenarios, flags.out, (pt) => judgeOptionsFor(pt.target.id, flags), (c) => progress.tick(`${c.id} on ${c.target}`, c.status));
         progress.stop();

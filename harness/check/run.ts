@@ -13,7 +13,6 @@ import { shrink } from '../ops/shrink.js';
 import { profileById, type Environment, type Profile } from '../model/profile.js';
 import type { CaseRecord, DivergenceInfo, Report, TargetInfo } from '../report/types.js';
 import { JsonlSink } from '../io.js';
-import { LocalTarget } from '../targets/local-target.js';
 import { TargetError, type Target } from '../targets/target.js';
 import { detectProfile } from './auto-profile.js';
 import { environmentFromHello } from './environment.js';
@@ -48,7 +47,8 @@ export async function prepareTargets(targets: readonly Target[], profile: string
   const out: PreparedTarget[] = [];
   for (const target of targets) {
     const facts = await target.facts();
-    const emulated = target instanceof LocalTarget && target.command().emulated;
+    // The runner found by trying the probe, not the host's architecture: qemu-user answers ashmem ioctls itself.
+    const emulated = facts.runner?.startsWith('qemu-user') === true;
     const env = { ...environmentFromHello(facts.hello), ...(emulated ? { ioctlEmulation: 'qemu-user' as const } : {}) };
     let chosen = profile;
     let reason = 'given with --profile';

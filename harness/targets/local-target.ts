@@ -1,7 +1,8 @@
 /**
  * The `local` target: op scripts run on this machine's kernel through the native probe.
  * `local` uses the host build of the probe; `local:arm64-v8a`, `local:armeabi-v7a`,
- * `local:x86_64` and `local:x86` use that ABI's static build (the arm ones under qemu-user), so
+ * `local:x86_64` and `local:x86` use that ABI's static build (natively when this kernel runs it,
+ * else under qemu-user: found by trying, see probe-binary.ts), so
  * every ABI's probe can be exercised against the host kernel. Here the kernel has no ashmem, so
  * the probe meets memfd (`backend: "memfd"` in its hello).
  */
@@ -156,11 +157,11 @@ export class LocalTarget implements Target {
     return probeCommand(this.abi, opts);
   }
 
-  /** Facts from the probe's hello (runs an empty script once). */
+  /** Facts from the probe's hello (runs an empty script once), and how the probe runs here. */
   async facts(): Promise<TargetFacts> {
     if (this.cachedFacts === undefined) {
       const outcome = await this.exec('');
-      this.cachedFacts = { hello: outcome.hello };
+      this.cachedFacts = { hello: outcome.hello, runner: this.command().runner };
     }
     return this.cachedFacts;
   }

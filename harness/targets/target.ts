@@ -23,10 +23,18 @@ export interface ProbeHello {
   readonly features: readonly string[];
 }
 
+/** How a probe runs on this machine: `native`, or under a qemu-user emulator (`qemu-user:qemu-i386-static`). */
+export type ProbeRunner = 'native' | `qemu-user:${string}`;
+
 /** Facts about a target, for profile detection and reports. */
 export interface TargetFacts {
   /** What the probe reported. */
   readonly hello: ProbeHello;
+  /**
+   * Local targets: how the probe runs here, found by trying it. Under qemu-user the emulator
+   * itself answers ashmem ioctls (ENOSYS), so the judge must know.
+   */
+  readonly runner?: ProbeRunner;
   /** Android only: SDK level, release, ABI list, SELinux mode, properties that matter. */
   readonly android?: {
     readonly sdk: number;

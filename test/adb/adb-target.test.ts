@@ -23,6 +23,7 @@ import {
 import { ProbeMissingError, TargetError, TargetTimeoutError } from '../../harness/targets/target.js';
 import { LoopbackAdbd, TMPDIR_PROPERTY } from '../support/loopback-adbd/index.js';
 import { ADB_BIN, connectLoopback, requireProbe, startPrivateAdbServer } from '../support/private-adb-server.js';
+import { skipUnlessNative } from '../probe/support.js';
 
 const HOST_PROBE = probeBinaryPath('x86_64');
 
@@ -212,6 +213,8 @@ describe('adb target through the real adb server and the loopback daemon', funct
   it('chooses a forced 32-bit ABI from the device list (compat ioctls)', async function () {
     const x86 = probeBinaryPath('x86');
     assert.ok(fs.existsSync(x86), `the x86 probe is not built (${x86})`);
+    // The loopback device runs the probe through its shell, so this kernel must execute it.
+    skipUnlessNative(this, 'x86', 'the loopback device with the x86 probe');
     const t = target({ abi: 'x86' });
     const facts = await t.facts();
     assert.equal(facts.hello.abi, 'x86');

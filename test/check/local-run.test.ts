@@ -1,6 +1,6 @@
 /**
  * The pipeline on this machine's real kernel: for every ABI, `run --profile auto` passes 200
- * generated cases through the real probe (arm builds under qemu-user), and the judge catches
+ * generated cases through the real probe (natively or under qemu-user, as the trial finds), and the judge catches
  * each deliberate alteration of real local results.
  */
 import assert from 'node:assert/strict';
@@ -15,6 +15,7 @@ import { parseScript } from '../../harness/ops/parse.js';
 import type { OpResult } from '../../harness/ops/result.js';
 import { LocalTarget } from '../../harness/targets/local-target.js';
 import { ANDROID_ABIS } from '../../harness/targets/probe-binary.js';
+import { skipUnlessRunnable } from '../probe/support.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 
@@ -30,7 +31,8 @@ describe('run on this machine\'s kernel, every ABI', function () {
   before(ensureProbes);
 
   for (const abi of ANDROID_ABIS) {
-    it(`local:${abi}: 200 generated cases, --profile auto, all consistent`, async () => {
+    it(`local:${abi}: 200 generated cases, --profile auto, all consistent`, async function () {
+      skipUnlessRunnable(this, abi);
       const out = fs.mkdtempSync(path.join(os.tmpdir(), `run-${abi}-`));
       const target = LocalTarget.fromId(`local:${abi}`);
       try {
@@ -121,7 +123,8 @@ describe('conform on this machine\'s kernel, every ABI', function () {
   before(ensureProbes);
 
   for (const abi of ANDROID_ABIS) {
-    it(`local:${abi}: every scenario is reported, passed or skipped with its reason, none diverged`, async () => {
+    it(`local:${abi}: every scenario is reported, passed or skipped with its reason, none diverged`, async function () {
+      skipUnlessRunnable(this, abi);
       const { conformSuite, loadScenarios } = await import('../../harness/check/conform.js');
       const out = fs.mkdtempSync(path.join(os.tmpdir(), `conform-${abi}-`));
       const target = LocalTarget.fromId(`local:${abi}`);

@@ -8,7 +8,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import net from 'node:net';
 import readline from 'node:readline';
 import { probeCommand } from '../../harness/targets/probe-binary.js';
-import { ALL_ABIS, ensureProbesBuilt } from './support.js';
+import { ALL_ABIS, ensureProbesBuilt, skipUnlessRunnable } from './support.js';
 
 before(function () {
   this.timeout(120_000);
@@ -78,6 +78,9 @@ class Connection {
 for (const abi of ALL_ABIS) {
   describe(`probe ${abi} agent mode over TCP`, function () {
     this.timeout(60_000);
+    before(function () {
+      skipUnlessRunnable(this, abi);
+    });
     let agent: { child: ChildProcessWithoutNullStreams; port: number } | undefined;
 
     afterEach(() => {

@@ -1,12 +1,13 @@
 /**
  * The ioctl numbers each build really sends, seen from outside the probe: qemu-user's own
- * syscall trace for the arm builds, strace for the x86 ones. 32-bit builds must send the compat
+ * syscall trace (QEMU_STRACE) for a build that runs under qemu-user here, strace for one that runs
+ * natively (skipped, with the reason, without strace). 32-bit builds must send the compat
  * encodings of SET_SIZE, SET_PROT_MASK and GET_FILE_ID (ashmem-semantics.md §1.3).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { findOnPath, probeCommand } from '../../harness/targets/probe-binary.js';
-import { ALL_ABIS, ensureProbesBuilt, script } from './support.js';
+import { ALL_ABIS, ensureProbesBuilt, script, skipUnlessRunnable } from './support.js';
 
 before(function () {
   this.timeout(120_000);
@@ -41,9 +42,13 @@ describe('ioctl numbers on the wire', function () {
   this.timeout(60_000);
   for (const abi of ALL_ABIS) {
     const bits32 = abi === 'x86' || abi === 'armeabi-v7a';
-    it(`${abi} sends the ${bits32 ? '32-bit compat' : 'native 64-bit'} encodings (traced ${abi.startsWith('arm') ? 'by qemu-user' : 'with strace; skipped without it'})`, function () {
+    it(`${abi} sends the ${bits32 ? '32-bit compat' : 'native 64-bit'} encodings (traced by qemu-user under emulation, else with strace)`, function () {
+      skipUnlessRunnable(this, abi);
       const seen = tracedCommands(abi);
-      if (seen === undefined) this.skip();
+      if (seen === undefined) {
+        process.stderr.write(`\n  skipped ioctl trace of ${abi}: it runs natively here and strace is not installed\n`);
+        this.skip();
+      }
       const numbers: Record<string, number> = { ...COMMON, ...(bits32 ? COMPAT : WIDE) };
       const want = OPS.map((o) => numbers[o.split(' ')[0] as string]);
       assert.deepEqual(seen, want);

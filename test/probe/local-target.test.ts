@@ -10,7 +10,7 @@ import type { OpResult } from '../../harness/ops/result.js';
 import { LocalTarget, parseLocalTargetId, parseProbeLine } from '../../harness/targets/local-target.js';
 import { probeCommand } from '../../harness/targets/probe-binary.js';
 import { ProbeMissingError, TargetError, TargetTimeoutError } from '../../harness/targets/target.js';
-import { HOST_HAS_ASHMEM, ensureProbesBuilt } from './support.js';
+import { HOST_HAS_ASHMEM, ensureProbesBuilt, skipUnlessRunnable } from './support.js';
 
 before(function () {
   this.timeout(120_000);
@@ -29,13 +29,16 @@ describe('local target', function () {
     assert.throws(() => parseLocalTargetId('adb:emulator-5554'), /not a local target/);
   });
 
-  it('runs arm builds under qemu-user and x86 builds natively', () => {
-    assert.equal(probeCommand('arm64-v8a').emulated, true);
-    assert.match(probeCommand('armeabi-v7a').command, /qemu-arm-static$/);
-    assert.equal(probeCommand('x86').emulated, os.arch() !== 'x64' && os.arch() !== 'ia32');
+  it('says in its facts how the probe runs here, as the trial found it', async function () {
+    skipUnlessRunnable(this, 'armeabi-v7a');
+    const target = LocalTarget.fromId('local:armeabi-v7a');
+    const facts = await target.facts();
+    assert.equal(facts.runner, probeCommand('armeabi-v7a').runner);
+    assert.equal((await new LocalTarget().facts()).runner, 'native');
   });
 
-  it('streams each result to onResult as it arrives, in script order, and returns the same list', async () => {
+  it('streams each result to onResult as it arrives, in script order, and returns the same list', async function () {
+    skipUnlessRunnable(this, 'armeabi-v7a');
     const target = LocalTarget.fromId('local:armeabi-v7a');
     const seen: OpResult[] = [];
     const outcome = await target.exec('open r0\ntruncate r0 8192\nmmap m0 r0 8192 3 shared 0\nfork p1\np1: fill m0 0 8192 3\ncheck m0 0 8192\nexit p1', (r) => {
@@ -50,7 +53,8 @@ describe('local target', function () {
     assert.deepEqual(outcome.exit, { code: 0, signal: null });
   });
 
-  it('delivers a result while the probe is still running (not only at its exit)', async () => {
+  it('delivers a result while the probe is still running (not only at its exit)', async function () {
+    skipUnlessRunnable(this, 'x86_64');
     const target = new LocalTarget({ abi: 'x86_64' });
     let firstAt = 0;
     const outcome = await target.exec('open r0\npressure 1 1\nfstat r0', () => {
@@ -70,7 +74,8 @@ describe('local target', function () {
     assert.equal(await target.facts(), facts);
   });
 
-  it('bounds an execution: a probe past its timeout is killed and a TargetTimeoutError names the results so far', async () => {
+  it('bounds an execution: a probe past its timeout is killed and a TargetTimeoutError names the results so far', async function () {
+    skipUnlessRunnable(this, 'x86_64');
     const target = new LocalTarget({ abi: 'x86_64', timeoutMs: 400 });
     const started = Date.now();
     const seen: OpResult[] = [];
@@ -93,7 +98,8 @@ describe('local target', function () {
     }
   });
 
-  it('close() kills a running probe: the execution ends with SIGKILL', async () => {
+  it('close() kills a running probe: the execution ends with SIGKILL', async function () {
+    skipUnlessRunnable(this, 'x86');
     const target = new LocalTarget({ abi: 'x86' });
     const running = target.exec('open r0\npressure 1 30\nfstat r0');
     await new Promise((r) => setTimeout(r, 300));

@@ -6,7 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ANDROID_ABIS, probeCommand, probePath, repositoryRoot, type ProbeAbi } from '../../harness/targets/probe-binary.js';
+import { ANDROID_ABIS, ProbeUnrunnableError, probeCommand, probePath, repositoryRoot, type ProbeAbi } from '../../harness/targets/probe-binary.js';
 
 /** Every build the tests exercise. */
 export const ALL_ABIS: readonly ProbeAbi[] = [...ANDROID_ABIS, 'host'];
@@ -56,11 +56,57 @@ export function memfdIoctlErrno(abi: ProbeAbi): string {
   return probeCommand(abi).emulated ? 'ENOSYS' : 'ENOTTY';
 }
 
-/** What `uname -m` says inside the probe for an ABI on this x86_64 host. */
+/** What `uname -m` says inside the probe for an ABI on this x86_64 host (qemu-user reports its guest's machine). */
 export function expectedMachine(abi: ProbeAbi): string {
   if (abi === 'arm64-v8a') return 'aarch64';
   if (abi === 'armeabi-v7a') return 'armv7l';
+  if (probeCommand(abi).runner === 'qemu-user:qemu-i386-static') return 'i686';
   return os.machine();
+}
+
+/**
+ * Why the probe for an ABI cannot run on this machine (the harness's own trial: natively, then
+ * under qemu-user), or undefined when it can. A missing build is not a reason: that fails.
+ */
+export function unrunnableReason(abi: ProbeAbi): string | undefined {
+  try {
+    probeCommand(abi);
+    return undefined;
+  } catch (e) {
+    if (e instanceof ProbeUnrunnableError) return e.message;
+    throw e;
+  }
+}
+
+const announced = new Set<string>();
+
+/**
+ * Skips the calling test or hook (its whole describe, from a `before`) when the ABI's probe cannot
+ * run here, printing the reason once: such an ABI is neither failed nor silently passed.
+ */
+export function skipUnlessRunnable(ctx: Mocha.Context, abi: ProbeAbi, what = `${abi} probe`): void {
+  const why = unrunnableReason(abi);
+  if (why === undefined) return;
+  if (!announced.has(what)) {
+    announced.add(what);
+    process.stderr.write(`\n  skipped ${what}: ${why}\n`);
+  }
+  ctx.skip();
+}
+
+/**
+ * Skips the caller unless the ABI's probe runs natively here (a test that needs the kernel to
+ * execute it directly: strace, or a loopback device that runs it through its shell).
+ */
+export function skipUnlessNative(ctx: Mocha.Context, abi: ProbeAbi, what: string): void {
+  skipUnlessRunnable(ctx, abi, what);
+  const runner = probeCommand(abi).runner;
+  if (runner === 'native') return;
+  if (!announced.has(what)) {
+    announced.add(what);
+    process.stderr.write(`\n  skipped ${what}: the ${abi} probe runs only under ${runner} on this machine, and this test needs it to run natively\n`);
+  }
+  ctx.skip();
 }
 
 /** Raw output of one probe run. */
