@@ -21,17 +21,30 @@ function collect(value: string, previous: string[]): string[] {
 /** Target options shared by exec, run and conform. */
 export function targetOptions(cmd: Command): Command {
   return cmd
-    .option('--target <spec>', 'local, local:ABI (arm64-v8a, armeabi-v7a, x86_64, x86), adb:SERIAL, adb:SERIAL@HOST:PORT or adb:all; repeat for several (default local)', collect, [])
+    .option('--target <spec>', 'local, local:ABI (arm64-v8a, armeabi-v7a, x86_64, x86), vm, vm:ARCH[/ABI|/all] (a QEMU guest with a real ashmem driver: vm:x86_64/x86, vm:arm64/armeabi-v7a, ...), adb:SERIAL, adb:SERIAL@HOST:PORT or adb:all; repeat for several (default local)', collect, [])
     .option('--adb-server <host:port>', 'an adb server to use (device labs, STF); repeatable; default the local one', collect, [])
     .addOption(new Option('--backend <b>', 'probe backend (ashmem, memfd, or auto)').choices(['auto', 'ashmem', 'memfd']))
     .option('--agent', 'serve cases through the probe\'s agent: many cases per connection (0 round trips per case)')
     .addOption(new Option('--agent-transport <t>', 'how agent connections reach the device').choices(['direct', 'forward']))
     .option('--device-dir <dir>', 'device folder for the probe (default /data/local/tmp)')
     .option('--keep', 'leave the pushed probe on devices')
-    .option('--try-root', 'try "adb root" on debuggable images (PURGE_ALL_CACHES and drop_caches need root)');
+    .option('--try-root', 'try "adb root" on debuggable images (PURGE_ALL_CACHES and drop_caches need root)')
+    .option('--vm-kernel <path>', 'vm targets: boot this kernel image (bzImage / Image) instead of Debian 11\'s 5.10')
+    .option('--vm-module <path>', 'vm targets: a module for --vm-kernel, loaded in order (the ashmem .ko; virtio-net ones if not built in); repeatable', collect, [])
+    .option('--vm-kernel-deb <path>', 'vm targets: a local kernel package (.deb) with the ashmem module, for machines without the archive')
+    .option('--vm-cache <dir>', 'vm targets: cache of kernels and initramfs images (default $ASHMEM_HARNESS_CACHE, else $XDG_CACHE_HOME/ashmem-harness)')
+    .addOption(new Option('--vm-accel <a>', 'vm targets: KVM when it really boots the guest, else TCG (auto); or force one').choices(['auto', 'kvm', 'tcg']))
+    .option('--vm-memory <mib>', 'vm targets: guest memory in MiB (default 512)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isSafeInteger(n) || n < 128 || n > 65536) throw new InvalidArgumentError(`--vm-memory must be a whole number of MiB from 128 to 65536, got "${v}"`);
+      return n;
+    });
 }
 
-export interface TargetFlags { target: string[]; adbServer?: string[]; backend?: 'auto' | 'ashmem' | 'memfd'; agent?: boolean; agentTransport?: 'direct' | 'forward'; deviceDir?: string; keep?: boolean; tryRoot?: boolean }
+export interface TargetFlags {
+  target: string[]; adbServer?: string[]; backend?: 'auto' | 'ashmem' | 'memfd'; agent?: boolean; agentTransport?: 'direct' | 'forward'; deviceDir?: string; keep?: boolean; tryRoot?: boolean;
+  vmKernel?: string; vmModule?: string[]; vmKernelDeb?: string; vmCache?: string; vmAccel?: 'auto' | 'kvm' | 'tcg'; vmMemory?: number;
+}
 
 /** Resolve options from flags. */
 export function resolveOptionsFrom(f: TargetFlags): ResolveOptions {
@@ -43,6 +56,15 @@ export function resolveOptionsFrom(f: TargetFlags): ResolveOptions {
     ...(f.deviceDir !== undefined ? { deviceDir: f.deviceDir } : {}),
     keep: f.keep === true,
     tryRoot: f.tryRoot === true,
+    vm: {
+      ...(f.vmKernel !== undefined ? { kernel: f.vmKernel } : {}),
+      ...(f.vmModule !== undefined && f.vmModule.length > 0 ? { modules: f.vmModule } : {}),
+      ...(f.vmKernelDeb !== undefined ? { kernelDeb: f.vmKernelDeb } : {}),
+      ...(f.vmCache !== undefined ? { cache: f.vmCache } : {}),
+      ...(f.vmAccel !== undefined ? { accel: f.vmAccel } : {}),
+      ...(f.vmMemory !== undefined ? { memoryMiB: f.vmMemory } : {}),
+      progress: (line: string) => process.stderr.write(`${line}\n`),
+    },
   };
 }
 

@@ -1,11 +1,13 @@
 /**
- * `--target` values to targets: `local`, `local:ABI`, `adb:SERIAL`, `adb:SERIAL@HOST:PORT`,
- * `adb:all`. Several `--target` flags (and `adb:all`) give several targets.
+ * `--target` values to targets: `local`, `local:ABI`, `vm`, `vm:ARCH[/ABI]`, `adb:SERIAL`,
+ * `adb:SERIAL@HOST:PORT`, `adb:all`. Several `--target` flags (and `adb:all`) give several targets.
  */
 import { AdbTarget } from './adb/adb-target.js';
 import { findDevices, parseAdbTargetSpec, selectServers } from './adb/target-spec.js';
 import { LocalTarget, type LocalBackend } from './local-target.js';
 import { TargetError, type Target } from './target.js';
+import { parseVmTargetSpec } from './vm/vm-spec.js';
+import { VmTarget, type VmOptions } from './vm/vm-target.js';
 
 /** How targets are reached. */
 export interface ResolveOptions {
@@ -23,6 +25,8 @@ export interface ResolveOptions {
   readonly deviceDir?: string;
   /** Try `adb root` on debuggable images. */
   readonly tryRoot?: boolean;
+  /** How vm targets boot (`--vm-*`). */
+  readonly vm?: VmOptions;
 }
 
 /** Opens every target the specs name. */
@@ -31,6 +35,8 @@ export async function resolveTargets(specs: readonly string[], opts: ResolveOpti
   for (const spec of specs) {
     if (spec === 'local' || spec.startsWith('local:')) {
       out.push(LocalTarget.fromId(spec, opts.backend !== undefined ? { backend: opts.backend } : {}));
+    } else if (spec === 'vm' || spec.startsWith('vm:')) {
+      for (const v of parseVmTargetSpec(spec)) out.push(new VmTarget(v, opts.vm ?? {}));
     } else if (spec.startsWith('adb:')) {
       const servers = selectServers(opts.adbServers !== undefined ? { servers: opts.adbServers } : {});
       for (const d of await findDevices(parseAdbTargetSpec(spec), servers)) {
@@ -47,7 +53,7 @@ export async function resolveTargets(specs: readonly string[], opts: ResolveOpti
         }));
       }
     } else {
-      throw new TargetError(`unknown target ${JSON.stringify(spec)}: use local, local:ABI, adb:SERIAL or adb:all`);
+      throw new TargetError(`unknown target ${JSON.stringify(spec)}: use local, local:ABI, vm, vm:ARCH[/ABI], adb:SERIAL or adb:all`);
     }
   }
   if (out.length === 0) throw new TargetError('no target: pass --target local or --target adb:SERIAL');

@@ -26,6 +26,25 @@ export interface ProbeHello {
 /** How a probe runs on this machine: `native`, or under a qemu-user emulator (`qemu-user:qemu-i386-static`). */
 export type ProbeRunner = 'native' | `qemu-user:${string}`;
 
+/** What a vm target booted and how. */
+export interface VmFacts {
+  /** `x86_64` or `arm64`. */
+  readonly arch: string;
+  /** Where the kernel came from (a Debian package, or the user's own image). */
+  readonly kernel: string;
+  /** `kvm` or `tcg`, and why. */
+  readonly accel: 'kvm' | 'tcg';
+  readonly accelReason: string;
+  /** The guest's memory (MemTotal). */
+  readonly memoryKiB: number;
+  /** The ashmem device node. */
+  readonly node: string;
+  /** Milliseconds from starting QEMU to the guest's ready line, for the last boot. */
+  readonly bootMs: number;
+  /** Boots so far (the first, then one per fresh boot). */
+  readonly boots: number;
+}
+
 /** Facts about a target, for profile detection and reports. */
 export interface TargetFacts {
   /** What the probe reported. */
@@ -35,6 +54,8 @@ export interface TargetFacts {
    * itself answers ashmem ioctls (ENOSYS), so the judge must know.
    */
   readonly runner?: ProbeRunner;
+  /** vm targets: the guest, its kernel and how its CPU runs. */
+  readonly vm?: VmFacts;
   /** Android only: SDK level, release, ABI list, SELinux mode, properties that matter. */
   readonly android?: {
     readonly sdk: number;
@@ -87,7 +108,7 @@ export class ProbeMissingError extends TargetError {
 
 /** The device went away mid-run. */
 export class DeviceVanishedError extends TargetError {
-  override readonly name = 'DeviceVanishedError';
+  override readonly name: string = 'DeviceVanishedError';
 }
 
 /** A call to the target did not answer within its bound. */

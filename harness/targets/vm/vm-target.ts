@@ -1,0 +1,342 @@
+/**
+ * The `vm` target: a QEMU guest booting a kernel with a real ashmem driver (Debian 11's 5.10 kernel
+ * and its `ashmem_linux.ko` by default, or a kernel team's own), its init serving the probe's agent
+ * over QEMU's user-mode network (a forward to 127.0.0.1 only; the guest reaches nothing else).
+ * One boot per target; each case runs in a fresh worker of the agent, as on adb. A fresh boot is
+ * available for cases whose outcome depends on the kernel's history (§5.2, §12).
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { OpResult } from '../../ops/result.js';
+import { LineReader } from '../adb/lines.js';
+import { CaseOutput } from '../adb/probe-command.js';
+import { bounded } from '../adb/timeout.js';
+import { probePath, repositoryRoot } from '../probe-binary.js';
+import { ProbeMissingError, TargetError, TargetTimeoutError, type ExecOutcome, type ProbeHello, type Target, type TargetFacts, type VmFacts } from '../target.js';
+import { cachedEntry, vmCacheRoot } from './cache.js';
+import { debianBusybox, debianKernel, localKernelDeb, type GuestKernel, type Progress } from './debian-kernel.js';
+import { Guest, type Accel } from './guest.js';
+import { initramfs, initScript, type CpioEntry } from './initramfs.js';
+import { moduleName } from './modules.js';
+import { VM_ABIS, type VmTargetSpec } from './vm-spec.js';
+
+/** Options of a vm target (the `--vm-*` flags). */
+export interface VmOptions {
+  /** The vm cache folder (`--vm-cache`). */
+  readonly cache?: string;
+  /** A kernel image of the user's (`--vm-kernel`). */
+  readonly kernel?: string;
+  /** Modules for that kernel, loaded in order (`--vm-module`, repeatable). */
+  readonly modules?: readonly string[];
+  /** A local kernel package (`--vm-kernel-deb`). */
+  readonly kernelDeb?: string;
+  /** `auto` (KVM when it really boots the guest, else TCG), `kvm` or `tcg` (`--vm-accel`). */
+  readonly accel?: 'auto' | Accel;
+  /** Guest memory in MiB (default 512). */
+  readonly memoryMiB?: number;
+  /** Progress lines (first-use downloads, boots). */
+  readonly progress?: Progress;
+  /** Repository root holding the probe builds. */
+  readonly root?: string;
+}
+
+/** Default guest memory, as small as an old device's and enough for the probe's cases. */
+export const DEFAULT_VM_MEMORY_MIB = 512;
+
+/** Bound of a boot under TCG (a busy 2-core machine boots in 10–20 s). */
+const TCG_BOOT_MS = 180_000;
+/** Bound of the KVM trial: a healthy KVM guest is ready in a second or two. */
+const KVM_TRIAL_MS = 12_000;
+/** Bound of one case. */
+const CASE_MS = 180_000;
+/** Bound of a control command. */
+const CONTROL_MS = 20_000;
+
+/** The kernel a vm target boots, as the flags say. */
+export async function guestKernel(spec: VmTargetSpec, o: VmOptions, cache: string): Promise<GuestKernel> {
+  const fetch = { cache, ...(o.progress !== undefined ? { progress: o.progress } : {}) };
+  if (o.kernelDeb !== undefined) {
+    if (o.kernel !== undefined) throw new TargetError('--vm-kernel-deb and --vm-kernel exclude each other: give one');
+    return localKernelDeb(spec.arch, o.kernelDeb, fetch);
+  }
+  if (o.kernel !== undefined) {
+    for (const f of [o.kernel, ...(o.modules ?? [])]) {
+      if (!fs.existsSync(f)) throw new TargetError(`${f}: no such file (--vm-kernel / --vm-module)`);
+    }
+    return { arch: spec.arch, image: path.resolve(o.kernel), modules: (o.modules ?? []).map((m) => path.resolve(m)), release: undefined, source: `kernel ${o.kernel}${(o.modules ?? []).length > 0 ? ` with ${(o.modules ?? []).map((m) => path.basename(m)).join(', ')}` : ''}` };
+  }
+  if ((o.modules ?? []).length > 0) throw new TargetError('--vm-module goes with --vm-kernel (the Debian kernel brings its own modules)');
+  return debianKernel(spec.arch, fetch);
+}
+
+/** Builds (or reuses) the initramfs for a guest: busybox, the kernel's modules, both probes of the arch. */
+export async function guestInitramfs(spec: VmTargetSpec, kernel: GuestKernel, busybox: string, cache: string, root: string): Promise<string> {
+  const entries: CpioEntry[] = [
+    { kind: 'dir', path: 'bin' }, { kind: 'dir', path: 'lib' }, { kind: 'dir', path: 'lib/modules' }, { kind: 'dir', path: 'probe' },
+    { kind: 'dir', path: 'proc' }, { kind: 'dir', path: 'sys' }, { kind: 'dir', path: 'dev' }, { kind: 'dir', path: 'tmp' },
+    { kind: 'file', path: 'bin/busybox', data: fs.readFileSync(busybox), mode: 0o755 },
+    { kind: 'file', path: 'init', data: Buffer.from(initScript()), mode: 0o755 },
+  ];
+  kernel.modules.forEach((m, n) => {
+    entries.push({ kind: 'file', path: `lib/modules/${String(n).padStart(2, '0')}-${moduleName(m)}.ko`, data: fs.readFileSync(m), mode: 0o644 });
+  });
+  for (const abi of VM_ABIS[spec.arch]) {
+    const file = probePath(abi, root);
+    if (!fs.existsSync(file)) throw new ProbeMissingError(`the ${abi} probe is not built (${file}): run scripts/build-probe`);
+    entries.push({ kind: 'dir', path: `probe/${abi}` }, { kind: 'file', path: `probe/${abi}/ashmem-probe`, data: fs.readFileSync(file), mode: 0o755 });
+  }
+  const hash = crypto.createHash('sha256');
+  for (const e of entries) hash.update(`${e.kind}:${e.path}:`).update(e.kind === 'file' ? e.data : '');
+  const file = path.join(cache, 'vm', 'initramfs', `${spec.arch}-${hash.digest('hex').slice(0, 16)}.cpio.gz`);
+  return cachedEntry(file, 60_000, undefined, async (tmp) => {
+    fs.writeFileSync(tmp, initramfs(entries));
+  });
+}
+
+/** Whether this host's KVM can run a guest of `arch` at all (before trying it). */
+function kvmCandidate(arch: string): string | undefined {
+  const same = (arch === 'x86_64' && process.arch === 'x64') || (arch === 'arm64' && process.arch === 'arm64');
+  if (!same) return `no KVM for a ${arch} guest on a ${process.arch} host`;
+  try {
+    fs.accessSync('/dev/kvm', fs.constants.R_OK | fs.constants.W_OK);
+  } catch {
+    return '/dev/kvm is absent or not usable by this user';
+  }
+  return undefined;
+}
+
+function hostBootId(): string {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Runs op scripts on a real ashmem driver in a QEMU guest. */
+export class VmTarget implements Target {
+  readonly id: string;
+  private readonly cache: string;
+  private guest: Guest | undefined;
+  private booting: Promise<Guest> | undefined;
+  private accel: { accel: Accel; reason: string } | undefined;
+  private kernel: GuestKernel | undefined;
+  private initrd: string | undefined;
+  private connection: net.Socket | undefined;
+  private reader: LineReader | undefined;
+  private hello: ProbeHello | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private boots = 0;
+  private readonly workDir: string;
+  private closed = false;
+
+  constructor(readonly spec: VmTargetSpec, private readonly options: VmOptions = {}) {
+    this.id = spec.id;
+    this.cache = vmCacheRoot(options.cache);
+    this.workDir = fs.mkdtempSync(path.join(os.tmpdir(), `ashmem-vm-${spec.arch}-`));
+  }
+
+  /** The console log of the current (or last) boot. */
+  get consoleLogPath(): string {
+    return path.join(this.workDir, `console-${this.boots}.log`);
+  }
+
+  private async prepare(): Promise<void> {
+    if (this.initrd !== undefined) return;
+    this.kernel = await guestKernel(this.spec, this.options, this.cache);
+    const busybox = await debianBusybox(this.spec.arch, { cache: this.cache, ...(this.options.progress !== undefined ? { progress: this.options.progress } : {}) });
+    this.initrd = await guestInitramfs(this.spec, this.kernel, busybox, this.cache, this.options.root ?? repositoryRoot());
+  }
+
+  private async bootOnce(accel: Accel, readyMs: number): Promise<Guest> {
+    const kernel = this.kernel;
+    const initrd = this.initrd;
+    if (kernel === undefined || initrd === undefined) throw new TargetError('internal: vm target not prepared');
+    this.boots += 1;
+    return Guest.boot({ arch: this.spec.arch, abi: this.spec.abi, kernel, initrd, accel, memoryMiB: this.options.memoryMiB ?? DEFAULT_VM_MEMORY_MIB, readyMs, consoleLog: this.consoleLogPath, label: this.id });
+  }
+
+  /** Chooses KVM or TCG (trying KVM once per host boot, the verdict cached) and boots. */
+  private async bootChoosingAccel(): Promise<Guest> {
+    if (this.accel !== undefined) return this.bootOnce(this.accel.accel, this.accel.accel === 'kvm' ? KVM_TRIAL_MS * 3 : TCG_BOOT_MS);
+    const wanted = this.options.accel ?? 'auto';
+    if (wanted === 'tcg') {
+      this.accel = { accel: 'tcg', reason: 'TCG as asked (--vm-accel tcg)' };
+      return this.bootOnce('tcg', TCG_BOOT_MS);
+    }
+    const unusable = kvmCandidate(this.spec.arch);
+    if (unusable !== undefined) {
+      if (wanted === 'kvm') throw new TargetError(`--vm-accel kvm: ${unusable}`);
+      this.accel = { accel: 'tcg', reason: `TCG: ${unusable}` };
+      return this.bootOnce('tcg', TCG_BOOT_MS);
+    }
+    const verdictFile = path.join(this.cache, 'vm', `kvm-${this.spec.arch}-${hostBootId()}`);
+    const known = fs.existsSync(verdictFile) ? fs.readFileSync(verdictFile, 'utf8').trim() : undefined;
+    if (known !== undefined && known !== 'kvm' && wanted === 'auto') {
+      this.accel = { accel: 'tcg', reason: `TCG: ${known} (tried earlier since this host booted)` };
+      return this.bootOnce('tcg', TCG_BOOT_MS);
+    }
+    try {
+      const g = await this.bootOnce('kvm', wanted === 'kvm' ? TCG_BOOT_MS : KVM_TRIAL_MS);
+      this.accel = { accel: 'kvm', reason: 'KVM: /dev/kvm booted the guest' };
+      fs.writeFileSync(verdictFile, 'kvm\n');
+      return g;
+    } catch (e) {
+      if (wanted === 'kvm' || !(e instanceof TargetError)) throw e;
+      const why = `/dev/kvm did not boot the guest within ${KVM_TRIAL_MS / 1000} s (${e.message.split(':')[1]?.trim().slice(0, 80) ?? 'no answer'})`;
+      try {
+        fs.writeFileSync(verdictFile, `${why}\n`);
+      } catch {
+        // the verdict is only a shortcut for the next run
+      }
+      this.accel = { accel: 'tcg', reason: `TCG: ${why}` };
+      return this.bootOnce('tcg', TCG_BOOT_MS);
+    }
+  }
+
+  /** The running guest, booted on first use (concurrent callers share one boot). */
+  private async running(): Promise<Guest> {
+    if (this.closed) throw new TargetError(`${this.id} is closed`);
+    if (this.guest !== undefined && this.guest.exit === undefined) return this.guest;
+    this.booting ??= (async () => {
+      await this.prepare();
+      this.options.progress?.(`${this.id}: booting ${this.kernel?.source ?? 'the guest'}`);
+      const g = await this.bootChoosingAccel();
+      this.guest = g;
+      await this.connect(g);
+      return g;
+    })().finally(() => {
+      this.booting = undefined;
+    });
+    return this.booting;
+  }
+
+  private async connect(g: Guest): Promise<void> {
+    const sock = net.connect(g.agentPort, '127.0.0.1');
+    sock.setNoDelay(true);
+    const reader = new LineReader(sock);
+    const first = await bounded(reader.next(), CONTROL_MS, `${this.id} agent hello`, () => sock.destroy());
+    const parsed = new CaseOutput('');
+    if (first !== undefined) parsed.json(first);
+    if (parsed.hello === undefined) {
+      sock.destroy();
+      throw g.exit !== undefined ? g.lostError('before its agent answered') : new TargetError(`${this.id}: the guest's agent greeted with ${JSON.stringify(first ?? '(connection closed)')} instead of a hello line`);
+    }
+    this.connection = sock;
+    this.reader = reader;
+    this.hello = parsed.hello;
+  }
+
+  /** Facts: the probe's hello from the guest, and the guest's own. */
+  async facts(): Promise<TargetFacts> {
+    const g = await this.running();
+    const hello = this.hello;
+    if (hello === undefined || g.ready === undefined || this.accel === undefined) throw new TargetError(`${this.id}: no hello from the guest`);
+    const vm: VmFacts = {
+      arch: this.spec.arch,
+      kernel: this.kernel?.source ?? '?',
+      accel: this.accel.accel,
+      accelReason: this.accel.reason,
+      memoryKiB: g.ready.memoryKiB,
+      node: g.ready.node,
+      bootMs: g.readyAt - g.started,
+      boots: this.boots,
+    };
+    return { hello, vm };
+  }
+
+  /** Runs one case in a fresh worker of the guest's agent (cases queue behind each other). */
+  exec(script: string, onResult?: (result: OpResult) => void): Promise<ExecOutcome> {
+    const run = this.queue.then(() => this.execNow(script, onResult));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async execNow(script: string, onResult: ((result: OpResult) => void) | undefined): Promise<ExecOutcome> {
+    const g = await this.running();
+    const sock = this.connection;
+    const reader = this.reader;
+    const hello = this.hello;
+    if (sock === undefined || reader === undefined || hello === undefined) throw new TargetError(`${this.id}: the guest's agent is not connected`);
+    const out = new CaseOutput('', onResult);
+    sock.write(`${script.endsWith('\n') ? script : `${script}\n`}%%end\n`);
+    const read = async (): Promise<void> => {
+      for (;;) {
+        const line = await reader.next();
+        if (line === undefined) {
+          await g.exited(3_000);
+          throw g.lostError(`after ${out.results.length} result(s) of a case`);
+        }
+        out.json(line);
+        if (out.end !== undefined) return;
+      }
+    };
+    try {
+      await bounded(read(), CASE_MS, `${this.id} case`, () => sock.destroy());
+    } catch (e) {
+      if (e instanceof TargetTimeoutError && g.crashLine !== undefined) throw g.lostError('during a case');
+      throw e;
+    }
+    const end = out.end ?? { ops: out.results.length, status: 0 };
+    const exit = end.signal !== undefined ? { code: null, signal: end.signal } : { code: end.status, signal: null };
+    return { hello, results: out.results, exit, stderr: [...out.other, ...(end.error !== undefined ? [end.error] : [])].join('\n') };
+  }
+
+  /**
+   * A freshly booted guest for the next case: the global LRU empty and the shrinker's deferred
+   * work at zero, as in §12's observations.
+   */
+  async freshBoot(): Promise<void> {
+    await this.queue;
+    this.disconnect();
+    this.guest?.kill();
+    await this.guest?.exited(5_000);
+    this.guest = undefined;
+    await this.running();
+  }
+
+  /** Runs a command in the guest's control shell (tests, logs). */
+  async control(command: string): Promise<{ output: string; status: number }> {
+    const g = await this.running();
+    return g.shell(command, CONTROL_MS);
+  }
+
+  /** No Android userspace in the guest: there is no logcat. */
+  async captureLogcat(): Promise<{ available: false; reason: string }> {
+    return { available: false, reason: 'a vm guest has no Android userspace (no logcat)' };
+  }
+
+  /** The guest's kernel log: dmesg while it runs, its console log once it is gone. */
+  async captureDmesg(lines = 400): Promise<{ available: true; text: string } | { available: false; reason: string }> {
+    const g = this.guest;
+    if (g === undefined) return { available: false, reason: 'the guest is not running' };
+    if (g.exit === undefined) {
+      try {
+        const r = await g.shell(`dmesg | tail -n ${lines}`, CONTROL_MS);
+        return { available: true, text: r.output };
+      } catch {
+        // fall through to the console
+      }
+    }
+    return { available: true, text: `(console log, ${g.options.consoleLog})\n${g.console.split('\n').slice(-lines).join('\n')}` };
+  }
+
+  private disconnect(): void {
+    this.connection?.destroy();
+    this.connection = undefined;
+    this.reader = undefined;
+  }
+
+  /** Powers the guest off and removes its work folder (the console log of a crash is kept). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.disconnect();
+    const g = this.guest;
+    g?.kill();
+    await g?.exited(5_000);
+    if (g?.crashLine === undefined) fs.rmSync(this.workDir, { recursive: true, force: true });
+  }
+}
