@@ -193,10 +193,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-// Only when run as the program, not when imported by tests.
-if (import.meta.url === `file://${process.argv[1] ?? ''}` || process.argv[1]?.endsWith('/bin/ashmem-harness.js') === true) {
-  main(process.argv.slice(2)).then((code) => process.exit(code), (e: unknown) => {
+/** Runs the CLI as the program: exits with its code (70 and the stack on an internal error). */
+export function runAsProgram(argv: readonly string[]): void {
+  main(argv).then((code) => process.exit(code), (e: unknown) => {
     process.stderr.write(`ashmem-harness: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exit(70);
   });
 }
+
+// `tsx harness/cli.ts` (npm start); bin/ashmem-harness.js calls runAsProgram itself.
+if (import.meta.url === `file://${process.argv[1] ?? ''}`) runAsProgram(process.argv.slice(2));

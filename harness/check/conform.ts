@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { packageRoot } from '../package-root.js';
 import { parseScript } from '../ops/parse.js';
 import { parseScenarioHeader, type ScenarioHeader } from './scenario-header.js';
 import type { CaseRecord, Report } from '../report/types.js';
@@ -21,9 +22,9 @@ export interface Scenario extends Omit<ScenarioHeader, 'file' | 'headerLines'> {
   readonly text: string;
 }
 
-/** The scenarios folder of this checkout. */
+/** The scenarios folder of this checkout (or of the installed package). */
 export function scenariosDir(): string {
-  return path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'conformance', 'scenarios');
+  return path.join(packageRoot(), 'conformance', 'scenarios');
 }
 
 /** Loads every scenario (sorted by name), optionally those whose name matches `only`; a malformed header is an error. */

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../package-root.js';
 import { ProbeMissingError, TargetError, type ProbeRunner } from './target.js';
 
 export type { ProbeRunner } from './target.js';
@@ -74,9 +74,9 @@ export function isProbeAbi(value: string): value is ProbeAbi {
   return value === 'host' || (ANDROID_ABIS as readonly string[]).includes(value);
 }
 
-/** The repository root, from this file's place in it (harness/targets/). */
+/** The repository root (the installed package's folder when run from dist/). */
 export function repositoryRoot(): string {
-  return fileURLToPath(new URL('../../', import.meta.url));
+  return packageRoot();
 }
 
 /**

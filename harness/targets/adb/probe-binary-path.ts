@@ -4,13 +4,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../package-root.js';
 import { ProbeMissingError } from '../target.js';
 import { PROBE_NAME } from './probe-command.js';
 
-/** The repository root, from this file's place in it (harness/targets/adb/). */
+/** The repository root (the installed package's folder when run from dist/). */
 export function repoRoot(): string {
-  return fileURLToPath(new URL('../../../', import.meta.url));
+  return packageRoot();
 }
 
 /** The built probe for an ABI (the file may not exist). */
