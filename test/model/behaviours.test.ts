@@ -21,15 +21,14 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { predict, type Prediction } from '../../harness/check/predict.js';
-import { DEFAULT_ENVIRONMENT, PROFILES, profileById, type Environment } from '../../harness/model/profile.js';
+import { checkedProfiles, DEFAULT_PROFILES, scenarioEnvironment } from '../../harness/check/scenario-env.js';
+import { DEFAULT_ENVIRONMENT, PROFILES, profileById } from '../../harness/model/profile.js';
 import { parseScript } from '../../harness/ops/parse.js';
 import type { ByteRun, OpResult } from '../../harness/ops/result.js';
 import { CONFORMANCE_DIR, parseSection, readScenarios, type ScenarioHeader } from '../../scripts/conformance-index.js';
 
 const SCENARIOS = join(CONFORMANCE_DIR, 'scenarios');
 
-/** The profiles a scenario without a `# profiles:` header is checked under. */
-export const DEFAULT_PROFILES: readonly string[] = ['c-pre2019', 'c-final', 'ack-c', 'ack-rust'];
 
 // ---------------------------------------------------------------------------------------------
 // Annotations
@@ -258,40 +257,6 @@ export function parseAnnotations(text: string, file: string, known: readonly str
   return out;
 }
 
-/**
- * The environment a scenario's `# env:` header asks for (DEFAULT_ENVIRONMENT otherwise):
- * `no-root`, `kernel X.Y`, `bits 32|64`, `api N`, space-separated.
- */
-export function scenarioEnvironment(text: string, file: string): Environment {
-  let env: Environment = DEFAULT_ENVIRONMENT;
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i] ?? '';
-    if (!raw.startsWith('#')) break;
-    const m = /^#\s*env:\s*(.*?)\s*$/.exec(raw);
-    if (m === null) continue;
-    const fail = (msg: string): never => { throw new AnnotationError(file, i + 1, msg); };
-    const words = (m[1] ?? '').split(/\s+/).filter((w) => w !== '');
-    for (let k = 0; k < words.length; k++) {
-      const w = words[k];
-      const arg = (): string => words[++k] ?? fail(`"${w ?? ''}" needs a value`);
-      if (w === 'no-root') env = { ...env, root: false };
-      else if (w === 'kernel') {
-        const v = /^(\d+)\.(\d+)/.exec(arg()) ?? fail('kernel wants a release such as 6.1');
-        env = { ...env, kernelSeeksWithoutFmode: Number(v[1]) >= 6 };
-      } else if (w === 'bits') {
-        const v = arg();
-        if (v !== '32' && v !== '64') fail('bits is 32 or 64');
-        env = { ...env, callerBits: v === '32' ? 32 : 64 };
-      } else if (w === 'api') {
-        const v = arg();
-        if (!/^[1-9][0-9]*$/.test(v)) fail('api wants an API level');
-        env = { ...env, apiLevel: Number(v) };
-      } else fail(`unknown env word "${w ?? ''}" (no-root, kernel X.Y, bits 32|64, api N)`);
-    }
-  }
-  return env;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Matching
@@ -351,7 +316,6 @@ const KNOWN_DISAGREEMENTS: readonly KnownDisagreement[] = [];
 
 const REQUIRED_MAJOR = new Set([3, 4, 5, 10, 12]);
 const isRequired = (h: ScenarioHeader): boolean => REQUIRED_MAJOR.has(parseSection(h.section)?.[0] ?? 0);
-const checkedProfiles = (h: ScenarioHeader): readonly string[] => (h.profiles.length > 0 ? h.profiles : DEFAULT_PROFILES);
 const text = (f: string): string => readFileSync(join(SCENARIOS, f), 'utf8');
 
 const headers = readScenarios(SCENARIOS);
