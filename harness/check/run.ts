@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Script } from '../ops/ast.js';
-import { defaultSettings, generateCases, type GenerateSettings } from '../ops/generate.js';
+import { generateCases, settingsForTarget, type GenerateSettings } from '../ops/generate.js';
 import { parseScript } from '../ops/parse.js';
 import type { OpResult } from '../ops/result.js';
 import { shrink } from '../ops/shrink.js';
@@ -176,8 +176,7 @@ export async function judgeCase(
 
 /** Generation settings for a target: its page size, memfd or not, drop_caches only with root. */
 export function settingsFor(p: PreparedTarget, length: number): GenerateSettings {
-  const s = defaultSettings(p.env.pageSize, p.profile.features.flavor === 'memfd');
-  return { ...s, length, mix: { ...s.mix, drop: p.env.root ? s.mix.drop : 0 } };
+  return settingsForTarget({ pageSize: p.env.pageSize, root: p.env.root, memfd: p.profile.features.flavor === 'memfd' }, length);
 }
 
 /** Runs generated cases across prepared targets and returns the report (also written to `out`). */

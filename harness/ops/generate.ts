@@ -34,6 +34,15 @@ export function defaultSettings(pageSize: number, memfd = false): GenerateSettin
   return { pageSize, length: 40, memfd, maxPages: 12, mix: DEFAULT_MIX };
 }
 
+/**
+ * The settings `run` generates with for a target: its page size, memfd regions where the
+ * profile's regions are memfds, and no drop_caches without root (it could only say EACCES).
+ */
+export function settingsForTarget(target: { readonly pageSize: number; readonly root: boolean; readonly memfd: boolean }, length: number): GenerateSettings {
+  const s = defaultSettings(target.pageSize, target.memfd);
+  return { ...s, length, mix: { ...s.mix, drop: target.root ? s.mix.drop : 0 } };
+}
+
 /** An op before handles and byte offsets are fixed: region index and page numbers. */
 type Abstract =
   | { t: 'pin' | 'unpin' | 'status'; reg: number; off: number; len: number; odd: boolean }
