@@ -497,8 +497,10 @@ static void do_mmap(const struct op *op) {
   }
   int fd = region_fd(op->arg[1]);
   errno = 0;
-  void *a = mmap(NULL, (size_t)len, (int)op->arg[3], op->arg[4] == MAP_KIND_SHARED ? MAP_SHARED : MAP_PRIVATE, fd,
-                 (off_t)op->arg[5]);
+  uint64_t kind = op->arg[4];
+  int flags = kind == MAP_KIND_PRIVATE || kind == MAP_KIND_PRIVATE_NORESERVE ? MAP_PRIVATE : MAP_SHARED;
+  if (kind == MAP_KIND_SHARED_NORESERVE || kind == MAP_KIND_PRIVATE_NORESERVE) flags |= MAP_NORESERVE;
+  void *a = mmap(NULL, (size_t)len, (int)op->arg[3], flags, fd, (off_t)op->arg[5]);
   int err = errno;
   struct mapping *m = map_set(op->arg[0]);
   if (a == MAP_FAILED) {

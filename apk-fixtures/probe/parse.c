@@ -331,7 +331,10 @@ static int pick(const unsigned char *t, const struct token *k, const struct choi
   return fail(err, t, k->start, "expected %s (%s), got \"%s\"", what, list, shown);
 }
 
-static const struct choice MAP_CHOICES[] = {{"shared", MAP_KIND_SHARED}, {"private", MAP_KIND_PRIVATE}};
+static const struct choice MAP_CHOICES[] = {{"shared", MAP_KIND_SHARED},
+                                            {"private", MAP_KIND_PRIVATE},
+                                            {"shared_noreserve", MAP_KIND_SHARED_NORESERVE},
+                                            {"private_noreserve", MAP_KIND_PRIVATE_NORESERVE}};
 static const struct choice WHENCE_CHOICES[] = {
     {"set", WH_SET}, {"cur", WH_CUR}, {"end", WH_END}, {"data", WH_DATA}, {"hole", WH_HOLE}};
 static const struct choice MODE_CHOICES[] = {{"rdwr", MODE_RDWR}, {"rdonly", MODE_RDONLY}};

@@ -98,7 +98,8 @@ enum op_kind {
 };
 
 /* Enumerated argument values. */
-enum { MAP_KIND_SHARED = 0, MAP_KIND_PRIVATE = 1 };
+/* Bit 0: MAP_PRIVATE (else MAP_SHARED); bit 1: MAP_NORESERVE. */
+enum { MAP_KIND_SHARED = 0, MAP_KIND_PRIVATE = 1, MAP_KIND_SHARED_NORESERVE = 2, MAP_KIND_PRIVATE_NORESERVE = 3 };
 enum { WH_SET = 0, WH_CUR, WH_END, WH_DATA, WH_HOLE };
 enum { MODE_RDWR = 0, MODE_RDONLY = 1 };
 enum { PERS_DEFAULT = 0, PERS_READ_IMPLIES_EXEC = 1 };

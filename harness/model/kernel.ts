@@ -4,7 +4,7 @@
  * driver-specific answers live in `driver.ts` (ashmem) and `memfd.ts` (memfd modes). The kernel
  * knows nothing of the Java layer: `device.ts` runs that above it, through libcutils.
  */
-import type { KernelOp, Op } from '../ops/ast.js';
+import { mapType, type KernelOp, type Op } from '../ops/ast.js';
 import type { OpResult } from '../ops/result.js';
 import { JAVA_KINDS } from '../ops/signatures.js';
 import { fail, ok, resultOf, type Answer } from './answer.js';
@@ -226,7 +226,7 @@ export class Kernel implements KernelState {
     // Generic checks come before the driver's (mm/mmap.c).
     if (op.offset % pageSize !== 0) return fail('EINVAL');
     if (op.len === 0) return fail('EINVAL');
-    const shared = op.map === 'shared';
+    const shared = mapType(op.map) === 'shared';
     if (shared && (op.prot & 2) !== 0 && !area.writable) return fail('EACCES');
     let prot = op.prot;
     if (proc.readImpliesExec && (prot & PROT_READ) !== 0) prot |= PROT_EXEC;
@@ -237,7 +237,7 @@ export class Kernel implements KernelState {
     const backing = area.file as Backing;
     const anonymous = area.kind === 'ashmem' && !shared; // §3.5 step 6: vma_set_anonymous
     proc.maps.set(op.m, {
-      kind: op.map,
+      kind: mapType(op.map),
       area,
       backing: anonymous ? null : backing,
       own: shared ? null : new Map(),

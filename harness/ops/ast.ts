@@ -20,8 +20,23 @@ export type Whence = (typeof WHENCES)[number];
 /** How a region is opened. */
 export type OpenMode = 'rdwr' | 'rdonly';
 
-/** Mapping flavour: MAP_SHARED or MAP_PRIVATE. */
-export type MapKind = 'shared' | 'private';
+/**
+ * Mapping flavours as scripts name them: MAP_SHARED or MAP_PRIVATE, each also with
+ * MAP_NORESERVE (no commit accounting where the kernel honours it; see `harness/model/commit.ts`).
+ */
+export const MAP_KINDS = ['shared', 'private', 'shared_noreserve', 'private_noreserve'] as const satisfies readonly string[];
+/** A mapping flavour. */
+export type MapKind = (typeof MAP_KINDS)[number];
+
+/** MAP_SHARED or MAP_PRIVATE: the sharing type of a flavour, without MAP_NORESERVE. */
+export function mapType(kind: MapKind): 'shared' | 'private' {
+  return kind === 'shared' || kind === 'shared_noreserve' ? 'shared' : 'private';
+}
+
+/** True when a flavour passes MAP_NORESERVE. */
+export function mapNoReserve(kind: MapKind): boolean {
+  return kind === 'shared_noreserve' || kind === 'private_noreserve';
+}
 
 /** Personalities the model knows about (§3.4 READ_IMPLIES_EXEC). */
 export type Personality = 'default' | 'read_implies_exec';
@@ -69,7 +84,7 @@ export interface PurgeAllOp extends Base { readonly kind: 'purge_all'; readonly 
 export interface FileIdOp extends Base { readonly kind: 'file_id'; readonly r: string }
 /** A raw ioctl: any command number, the argument passed as a plain value. */
 export interface IoctlOp extends Base { readonly kind: 'ioctl'; readonly r: string; readonly cmd: bigint; readonly arg: bigint }
-/** mmap(len, prot, shared|private, fd r, offset) into mapping handle `m`. */
+/** mmap(len, prot, MAP_SHARED|MAP_PRIVATE [|MAP_NORESERVE], fd r, offset) into mapping handle `m`. */
 export interface MmapOp extends Base {
   readonly kind: 'mmap';
   readonly m: string;

@@ -1,7 +1,7 @@
 /**
  * Parser for op scripts (`docs/op-scripts.md`). Every error names its line and column.
  */
-import { MAIN_PROC, type Op, type Script } from './ast.js';
+import { MAIN_PROC, MAP_KINDS, type Op, type Script } from './ast.js';
 import { ScriptError, ScriptErrors } from './errors.js';
 import { isOpKind, LIMITS, SIGNATURES, type ArgSpec } from './signatures.js';
 
@@ -144,7 +144,7 @@ function readArg(spec: ArgSpec, tok: Token, line: number): unknown {
       if (tok.str === undefined) throw new ScriptError(line, tok.col, `expected a "quoted string", got ${tok.text}`);
       return tok.str;
     case 'map':
-      return pick(tok, line, ['shared', 'private'], 'a mapping kind');
+      return pick(tok, line, MAP_KINDS, 'a mapping kind');
     case 'whence':
       return pick(tok, line, ['set', 'cur', 'end', 'data', 'hole'], 'a whence');
     case 'open-mode':

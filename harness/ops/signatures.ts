@@ -18,7 +18,7 @@ export type ArgType =
   | 'prot' // 0 .. 255 (PROT_* bits; higher bits reach the kernel as given)
   | 'byte' // 0 .. 255
   | 'string' // "..." with escapes and an optional *N repeat
-  | 'map' // shared | private
+  | 'map' // shared | private | shared_noreserve | private_noreserve
   | 'whence' // set | cur | end | data | hole
   | 'open-mode' // rdwr | rdonly (optional, rdwr)
   | 'drop-mode' // 1 | 2 | 3 (optional, 2)

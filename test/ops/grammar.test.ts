@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { Op, OpKind } from '../../harness/ops/ast.js';
+import { MAP_KINDS, type Op, type OpKind } from '../../harness/ops/ast.js';
 import { ScriptErrors } from '../../harness/ops/errors.js';
 import { parseScript } from '../../harness/ops/parse.js';
 import { printScript, renumber } from '../../harness/ops/print.js';
@@ -33,7 +33,7 @@ function argArb(t: ArgType): fc.Arbitrary<unknown> {
     case 'word': return fc.bigInt({ min: LIMITS.wordMin, max: LIMITS.wordMax });
     case 'prot': case 'byte': return fc.nat(255);
     case 'string': return fc.string({ unit: fc.nat(255).map((c) => String.fromCharCode(c)), maxLength: 300 });
-    case 'map': return fc.constantFrom('shared', 'private');
+    case 'map': return fc.constantFrom(...MAP_KINDS);
     case 'whence': return fc.constantFrom('set', 'cur', 'end', 'data', 'hole');
     case 'open-mode': return fc.constantFrom('rdwr', 'rdonly');
     case 'drop-mode': return fc.constantFrom(1, 2, 3);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
+import { MAP_KINDS } from '../../harness/ops/ast.js';
 import { ScriptErrors } from '../../harness/ops/errors.js';
 import { parseScript } from '../../harness/ops/parse.js';
 import { JAVA_KINDS, OP_KINDS, SIGNATURES, type ArgSpec, type ArgType } from '../../harness/ops/signatures.js';
@@ -125,7 +126,7 @@ function validToken(type: ArgType): fc.Arbitrary<string> {
   }
   switch (type) {
     case 'string': return stringTok;
-    case 'map': return fc.constantFrom('shared', 'private');
+    case 'map': return fc.constantFrom(...MAP_KINDS);
     case 'whence': return fc.constantFrom('set', 'cur', 'end', 'data', 'hole');
     case 'open-mode': return fc.constantFrom('rdwr', 'rdonly');
     case 'drop-mode': return fc.constantFrom('1', '2', '3');
