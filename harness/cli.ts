@@ -132,7 +132,7 @@ export function program(): Command {
     .argument('<results>', 'JSON Lines results (from exec, a device, or a file), or - for standard input')
     .action(async (file: string, resultsFile: string, flags: EnvFlags & WorldFlags & { profile: string; target?: string }) => {
       const { script } = readScript(file);
-      const { results, meta } = readResults(resultsFile);
+      const { results, meta, fileLines } = readResults(resultsFile);
       const hello = findHello(meta);
       const env = environmentFrom(flags, hello === undefined ? DEFAULT_ENVIRONMENT : environmentFromHello(hello));
       const profile = flags.profile === 'auto' ? await autoProfile(flags.target, hello) : flags.profile;
@@ -145,6 +145,10 @@ export function program(): Command {
           process.stdout.write(formatDivergence(v.divergence) + '\n');
           process.exitCode = EXIT.diverged;
           return;
+        case 'invalid': {
+          const where = `${resultsFile === '-' ? '<stdin>' : resultsFile}:${fileLines[v.error.index] ?? '?'}`;
+          throw new InputError(`${where}: ${v.reason}; these results cannot be judged against ${file}: give one well-formed result per op of that script (docs/op-scripts.md "Results")`);
+        }
         default:
           process.stderr.write(`${v.kind}: ${v.reason}\n`);
           process.exitCode = EXIT.usage;

@@ -37,11 +37,15 @@ export function readScript(file: string): { text: string; script: Script } {
   }
 }
 
-/** Reads a JSON Lines results file: result objects and metadata lines (hello, end). */
-export function readResults(file: string): { results: OpResult[]; meta: unknown[] } {
+/**
+ * Reads a JSON Lines results file: result objects (those with an `i` or an `op`, checked by the
+ * judge) and metadata lines (hello, end), with each result's line number in the file.
+ */
+export function readResults(file: string): { results: OpResult[]; meta: unknown[]; fileLines: number[] } {
   const text = readInput(file);
   const results: OpResult[] = [];
   const meta: unknown[] = [];
+  const fileLines: number[] = [];
   text.split('\n').forEach((line, idx) => {
     if (line.trim() === '') return;
     let v: unknown;
@@ -50,11 +54,13 @@ export function readResults(file: string): { results: OpResult[]; meta: unknown[
     } catch {
       throw new InputError(`${file}:${idx + 1}: not a JSON object: ${line.slice(0, 80)}`);
     }
-    if (typeof v !== 'object' || v === null) throw new InputError(`${file}:${idx + 1}: expected a JSON object per line`);
-    if (typeof (v as { i?: unknown }).i === 'number') results.push(v as OpResult);
-    else meta.push(v);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InputError(`${file}:${idx + 1}: expected a JSON object per line`);
+    if ('i' in v || 'op' in v) {
+      results.push(v as OpResult);
+      fileLines.push(idx + 1);
+    } else meta.push(v);
   });
-  return { results, meta };
+  return { results, meta, fileLines };
 }
 
 /** Appends JSON lines to a file, synchronously, so nothing is lost if the run dies. */

@@ -54,7 +54,7 @@ function distinguishes(ops: readonly Op[], a: Profile, b: Profile, env: Environm
 
 /** One kind of difference: which way, at which op, which rule (numbers left out). */
 function kindOf(why: { direction: Distinction['direction']; divergence: Divergence }): string {
-  return `${why.direction}|${why.divergence.op.split(' ')[0] ?? ''}|${why.divergence.rule.replace(/-?\d+/g, 'N')}`;
+  return `${why.direction}|${why.divergence.op.split(' ')[0] ?? ''}|${why.divergence.rule.replace(/0x[0-9a-f]+|-?\d+/gi, 'N')}`;
 }
 
 /** How many known differences are peeled off one case to reach the ones behind them. */

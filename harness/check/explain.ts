@@ -70,12 +70,81 @@ function pageDiff(expected: readonly ByteRun[], observed: readonly ByteRun[], of
   return { zeroed, kept };
 }
 
-/** Classifies a divergence at `op`, given a world as it was before the op and what it predicted. */
-export function classify(op: Op, world: Kernel, expected: OpResult, observed: OpResult): Rule {
+/** Which op purged a page, in the world an explanation is about (found by replaying that world's choices). */
+export interface PurgeCause {
+  /** The line and kind of the op that purged it. */
+  readonly line: number;
+  readonly kind: string;
+  /** Ranges the same op purged that were newer on the LRU than the page's range (`area:pgstart-pgend`). */
+  readonly newer: readonly string[];
+}
+
+/** What the judge can find out about the history behind a divergence, computed only when a rule needs it. */
+export interface History {
+  /** The op that purged page `page` of area `areaId`, if the replay finds one. */
+  causeOf(areaId: number, page: number): PurgeCause | undefined;
+  /** True when the results so far, this one included, are consistent if a trigger may purge any LRU prefix. */
+  anyPrefixExplains(): boolean;
+}
+
+const NO_HISTORY: History = { causeOf: () => undefined, anyPrefixExplains: () => false };
+
+/** The ops that purge: PURGE_ALL_CACHES itself, and the triggers of the shrinker. */
+const TRIGGER_TEXT: Record<string, string> = { drop_caches: 'drop_caches', pressure: 'memory pressure', app_wait: 'the purge while the app waited' };
+
+/** The shrinker-count rule (an exclusive guest, `--shrinker batches`). */
+const SHRINKER_COUNT: Rule = { rule: 'the purge stopped after a number of ranges this lineage\'s shrinker cannot produce (its unit: ranges, pages, or all)', section: '§5.2, §5.3' };
+
+/** `0xA5`. */
+const hex = (b: number): string => `0x${b.toString(16).toUpperCase().padStart(2, '0')}`;
+
+/** The first byte where two run lists differ: its offset and both bytes (undefined past the shorter list's end). */
+export function firstDifference(expected: readonly ByteRun[], observed: readonly ByteRun[]): { offset: number; expected?: number; observed?: number } | undefined {
+  let i = 0, j = 0, ei = 0, oj = 0, at = 0;
+  while (i < expected.length && j < observed.length) {
+    const [e, en] = expected[i] as ByteRun;
+    const [o, on] = observed[j] as ByteRun;
+    if (e !== o) return { offset: at, expected: e, observed: o };
+    const n = Math.min(en - ei, on - oj);
+    at += n;
+    ei += n;
+    oj += n;
+    if (ei === en) { i++; ei = 0; }
+    if (oj === on) { j++; oj = 0; }
+  }
+  if (i === expected.length && j === observed.length) return undefined;
+  return { offset: at, ...(i < expected.length ? { expected: (expected[i] as ByteRun)[0] } : {}), ...(j < observed.length ? { observed: (observed[j] as ByteRun)[0] } : {}) };
+}
+
+/** "first difference at byte N of the window (file offset F): expected 0x.., observed 0x..". */
+function whereBytesDiffer(op: Op, expected: readonly ByteRun[], observed: readonly ByteRun[], fileOffset: number | undefined): string {
+  const d = firstDifference(expected, observed);
+  if (d === undefined) return 'the same bytes';
+  const what = (b: number | undefined): string => (b === undefined ? 'no byte (shorter)' : hex(b));
+  const unit = op.kind === 'read' ? 'of the read' : 'of the window';
+  const file = fileOffset === undefined ? '' : ` (file offset ${fileOffset + d.offset})`;
+  return `first difference at byte ${d.offset} ${unit}${file}: expected ${what(d.expected)}, observed ${what(d.observed)}`;
+}
+
+/** Field names whose comparable values differ (the fields the judge compares, match.ts). */
+function differingFields(a: OpResult, b: OpResult): string[] {
+  const out: string[] = [];
+  if ((a.proc ?? 'p0') !== (b.proc ?? 'p0')) out.push('proc');
+  for (const f of ['ret', 'errno', 'signal', 'exception', 'error', 'name', 'copied', 'mode', 'size'] as const) if (a[f] !== b[f]) out.push(f);
+  if (a.exception !== undefined && a.message !== undefined && a.message !== b.message) out.push('message');
+  if (JSON.stringify(a.rle ?? []) !== JSON.stringify(b.rle ?? [])) out.push('rle');
+  return out;
+}
+
+/**
+ * Classifies a divergence at `op`, given a world as it was before the op and what it predicted.
+ * @param history - what the judge can replay about how the world got here (purges, shrinker)
+ */
+export function classify(op: Op, world: Kernel, expected: OpResult, observed: OpResult, history: History = NO_HISTORY): Rule {
   const section = SECTION[op.kind] ?? '§3';
-  const outcome = (r: OpResult): string => (r.errno ?? r.signal ?? r.error ?? (r.ret !== undefined ? `ret ${r.ret}` : '?'));
+  const outcome = (r: OpResult): string => (r.errno ?? r.signal ?? r.error ?? (r.exception !== undefined ? r.exception : r.ret !== undefined ? `ret ${r.ret}` : '?'));
   if (expected.errno !== undefined || observed.errno !== undefined) {
-    return { rule: `wrong errno or success: expected ${outcome(expected)}, observed ${outcome(observed)}`, section };
+    if (expected.errno !== observed.errno) return { rule: `wrong errno or success: expected ${outcome(expected)}, observed ${outcome(observed)}`, section };
   }
   if (expected.signal !== observed.signal) {
     return { rule: `fault mismatch: expected ${expected.signal ?? 'no fault'}, observed ${observed.signal ?? 'no fault'} (SIGBUS beyond i_size; MAP_PRIVATE is anonymous)`, section: '§3.5, §5.1, §10.2' };
@@ -91,37 +160,62 @@ export function classify(op: Op, world: Kernel, expected: OpResult, observed: Op
   if (op.kind === 'purge_all' && expected.ret !== observed.ret) {
     return { rule: `PURGE_ALL_CACHES returned ${observed.ret ?? '?'}; the model's lru_count before the purge is ${expected.ret ?? '?'} pages`, section: '§3.7, §4.5' };
   }
-  if ((op.kind === 'check') && expected.rle !== undefined && observed.rle !== undefined) {
-    const ps = world.env.pageSize;
-    const { zeroed, kept } = pageDiff(expected.rle, observed.rle, op.offset, ps);
-    const m = procMapping(world, op);
-    if (zeroed.size > 0 && m !== undefined) {
-      const area = m.area;
-      const filePages = [...zeroed].map((p) => p + m.pgoff);
-      const inRange = (p: number): boolean => area.unpinned.some((r) => p >= r.pgstart && p <= r.pgend);
-      if (filePages.some((p) => !inRange(p))) return { rule: 'a pinned page was purged (read back as zeros)', section: '§5.1, §4.3' };
-      const partial = area.unpinned.some((r) => rangePages(r) > 0 && filePages.some((p) => p >= r.pgstart && p <= r.pgend) && !rangeAllIn(r, new Set(filePages)) && !r.purged);
-      if (partial) return { rule: 'part of a range was purged: purges take whole ranges only', section: '§5.2, §5.3' };
-      return { rule: 'ranges were purged out of LRU order: what is purged must be a prefix of the LRU (oldest unpin first)', section: '§4.5, §5.3' };
-    }
-    if (kept.size > 0 && m !== undefined) {
-      const keptFile = new Set([...kept].map((p) => p + m.pgoff));
-      const purgedRanges = m.area.unpinned.filter((r) => r.purged && rangePages(r) > 0);
-      const inPurged = [...keptFile].every((p) => purgedRanges.some((r) => p >= r.pgstart && p <= r.pgend));
-      if (inPurged) {
-        // A purged range that came back partly kept: the purge split it.
-        const split = purgedRanges.some((r) => {
-          let n = 0;
-          for (let p = r.pgstart; p <= r.pgend; p++) if (keptFile.has(p)) n++;
-          return n > 0 && n < rangePages(r);
-        });
-        if (split) return { rule: 'part of a range was purged: purges take whole ranges only', section: '§5.2, §5.3' };
-        return { rule: 'the purge stopped after a number of ranges this lineage\'s shrinker cannot produce (its unit: ranges, pages, or all)', section: '§5.2, §5.3' };
-      }
-    }
-    if (kept.size > 0) return { rule: 'a purged page was not zeroed (or data differs from what was stored)', section: '§5.1' };
+  const fields = differingFields(expected, observed);
+  if ((op.kind === 'check' || op.kind === 'read') && fields.length === 1 && fields[0] === 'rle') {
+    const m = fileWindow(world, op);
+    const where = whereBytesDiffer(op, expected.rle ?? [], observed.rle ?? [], m?.offset);
+    const data = dataRule(world, m, expected.rle ?? [], observed.rle ?? [], history);
+    const what = op.kind === 'read' ? 'read returned different bytes' : 'the mapping holds different bytes';
+    if (data !== undefined) return { rule: `${data.rule}: ${what}, ${where}`, section: data.section };
+    return { rule: `${what} than the model: ${where}`, section: op.kind === 'read' ? '§3.9, §5.1' : '§3.5, §5.1' };
   }
-  return { rule: `result differs: expected ${outcome(expected)}, observed ${outcome(observed)}`, section };
+  if (fields.length === 0) return { rule: `result differs: expected ${outcome(expected)}, observed ${outcome(observed)}`, section };
+  const show = (r: OpResult, f: string): string => JSON.stringify((r as unknown as Record<string, unknown>)[f] ?? null);
+  return { rule: `${fields.map((f) => `${f} differs (expected ${show(expected, f)}, observed ${show(observed, f)})`).join('; ')}`, section };
+}
+
+/**
+ * The purge rule behind bytes that differ in a window of an area's file, when the pages say
+ * which: zeros where the model keeps data, or data where it purged.
+ */
+function dataRule(world: Kernel, m: FileWindow | undefined, expected: readonly ByteRun[], observed: readonly ByteRun[], history: History): Rule | undefined {
+  if (m === undefined) return undefined;
+  const ps = world.env.pageSize;
+  const { zeroed, kept } = pageDiff(expected, observed, m.offset, ps);
+  const area = m.area;
+  if (zeroed.size > 0) {
+    const filePages = [...zeroed];
+    const inRange = (p: number): boolean => area.unpinned.some((r) => p >= r.pgstart && p <= r.pgend);
+    if (filePages.some((p) => !inRange(p))) return { rule: 'a pinned page was purged (read back as zeros)', section: '§5.1, §4.3' };
+    const partial = area.unpinned.some((r) => rangePages(r) > 0 && filePages.some((p) => p >= r.pgstart && p <= r.pgend) && !rangeAllIn(r, new Set(filePages)) && !r.purged);
+    if (partial) return { rule: 'part of a range was purged: purges take whole ranges only', section: '§5.2, §5.3' };
+    if (history.anyPrefixExplains()) return SHRINKER_COUNT;
+    return { rule: 'purged out of LRU order: what is purged must be a prefix of the LRU (oldest unpin first)', section: '§4.5, §5.3' };
+  }
+  if (kept.size > 0) {
+    const keptFile = new Set(kept);
+    const purgedRanges = area.unpinned.filter((r) => r.purged && rangePages(r) > 0);
+    const holder = (p: number): (typeof purgedRanges)[number] | undefined => purgedRanges.find((r) => p >= r.pgstart && p <= r.pgend);
+    if (![...keptFile].every((p) => holder(p) !== undefined)) return { rule: 'data differs from what was stored (not a purge: those pages were never purged)', section: '§3.5, §5.1' };
+    // A purged range that came back partly kept: the purge split it.
+    const split = purgedRanges.some((r) => {
+      let n = 0;
+      for (let p = r.pgstart; p <= r.pgend; p++) if (keptFile.has(p)) n++;
+      return n > 0 && n < rangePages(r);
+    });
+    if (split) return { rule: 'part of a range was purged: purges take whole ranges only', section: '§5.2, §5.3' };
+    const page = Math.min(...keptFile);
+    const cause = history.causeOf(area.id, page);
+    if (cause === undefined) return { rule: 'purged page not zeroed: a purged range read back its data', section: '§5.1' };
+    if (cause.kind === 'purge_all') return { rule: `purged page not zeroed: PURGE_ALL_CACHES at line ${cause.line} purged page ${page}, which must then read as zeros`, section: '§3.7, §5.1' };
+    const trigger = TRIGGER_TEXT[cause.kind] ?? cause.kind;
+    if (history.anyPrefixExplains()) return SHRINKER_COUNT;
+    if (cause.newer.length > 0) {
+      return { rule: `purged out of LRU order: page ${page} kept its data though ${trigger} at line ${cause.line} purged newer ranges (${cause.newer.slice(0, 4).join(' ')}${cause.newer.length > 4 ? ' ...' : ''}); a purge takes the oldest unpinned first`, section: '§4.5, §5.3' };
+    }
+    return { rule: `purged page not zeroed: page ${page} was purged by ${trigger} at line ${cause.line} (later results showed it) and read back its data`, section: '§5.1' };
+  }
+  return undefined;
 }
 
 function rangeAllIn(r: { pgstart: number; pgend: number }, pages: Set<number>): boolean {
@@ -129,11 +223,25 @@ function rangeAllIn(r: { pgstart: number; pgend: number }, pages: Set<number>): 
   return true;
 }
 
-function procMapping(world: Kernel, op: Op): { area: Kernel['areas'] extends Map<number, infer A> ? A : never; pgoff: number } | undefined {
-  if (op.kind !== 'check') return undefined;
-  const m = world.procs.get(op.proc)?.maps.get(op.m) ?? null;
-  if (m === null || m.kind !== 'shared') return undefined;
-  return { area: m.area, pgoff: m.pgoff };
+/** Where a check or read looks in an area's file: the area and the file offset of its first byte. */
+interface FileWindow {
+  readonly area: Kernel['areas'] extends Map<number, infer A> ? A : never;
+  readonly offset: number;
+}
+
+function fileWindow(world: Kernel, op: Op): FileWindow | undefined {
+  const proc = world.procs.get(op.proc);
+  if (op.kind === 'check') {
+    const m = proc?.maps.get(op.m) ?? null;
+    // MAP_PRIVATE copies are the process's own pages, not the file's (§3.5 step 6).
+    if (m === null || m.kind !== 'shared') return undefined;
+    return { area: m.area, offset: m.pgoff * world.env.pageSize + op.offset };
+  }
+  if (op.kind === 'read') {
+    const a = proc?.fds.get(op.r) ?? null;
+    return a === null ? undefined : { area: a, offset: Number(a.pos) };
+  }
+  return undefined;
 }
 
 /** The op as a script line, for messages. */

@@ -8,8 +8,9 @@ import type { OpResult } from '../ops/result.js';
 import { checkInvariants } from '../model/invariants.js';
 import type { Device } from '../model/device.js';
 import type { Environment, Profile } from '../model/profile.js';
-import { classify, modelState, opText, type ModelState } from './explain.js';
+import { classify, modelState, opText, type History, type ModelState, type PurgeCause } from './explain.js';
 import { matches, type MatchOptions } from './match.js';
+import { belongingProblem, opsByLine, ResultsMismatchError, shapeProblem } from './result-checks.js';
 import { forScript, initialWorlds, step, WorldLimitError, type WorldOptions } from './worlds.js';
 
 /** Everything the judge needs to know about the machine the results came from. */
@@ -32,7 +33,9 @@ export type Verdict =
   | { readonly kind: 'consistent'; readonly worlds: number; readonly skipped: readonly number[] }
   | { readonly kind: 'diverged'; readonly divergence: Divergence }
   | { readonly kind: 'incomplete'; readonly line: number; readonly reason: string }
-  | { readonly kind: 'undecidable'; readonly line: number; readonly reason: string };
+  | { readonly kind: 'undecidable'; readonly line: number; readonly reason: string }
+  /** The results do not belong to the script (a usage error): `error.index` is the first bad result. */
+  | { readonly kind: 'invalid'; readonly line: number; readonly reason: string; readonly error: ResultsMismatchError };
 
 /** Results keyed by line (metadata lines without `i` are dropped). */
 export function byLine(results: readonly OpResult[]): Map<number, OpResult> {
@@ -48,10 +51,16 @@ export function byLine(results: readonly OpResult[]): Map<number, OpResult> {
 export class JudgeSession {
   private readonly observed = new Map<number, OpResult>();
   private readonly o: WorldOptions;
+  private readonly opAt: Map<number, Op>;
   private worlds: Device[];
   private next = 0;
   private readonly skipped: number[] = [];
   private early: Verdict | undefined;
+  private invalid: Extract<Verdict, { kind: 'invalid' }> | undefined;
+  /** Results taken so far (their positions name a bad one). */
+  private count = 0;
+  /** The result with the highest line so far, and its position: a gap before it is a missing result. */
+  private last: { line: number; index: number } | undefined;
 
   constructor(
     readonly script: Script,
@@ -61,17 +70,42 @@ export class JudgeSession {
   ) {
     this.o = forScript(opts, script.ops);
     this.worlds = initialWorlds(profile.features, env);
+    this.opAt = opsByLine(script);
   }
 
-  /** Takes one result (metadata lines are ignored) and judges every op it makes ready. */
+  /**
+   * Takes one result and judges every op it makes ready. Objects with neither `i` nor `op` are
+   * metadata (hello, end) and ignored; pushing the very same result object again is a no-op (a
+   * streaming target hands each result over as it comes and once more in its final list).
+   */
   push(r: OpResult): void {
-    if (typeof r.i !== 'number' || this.early !== undefined) return;
+    const line = r as unknown as Readonly<Record<string, unknown>>;
+    if (line.i === undefined && line.op === undefined) return;
+    if (typeof r.i === 'number' && this.observed.get(r.i) === r) return;
+    const index = this.count++;
+    if (this.invalid !== undefined) return;
+    const problem = shapeProblem(line) ?? (this.observed.has(r.i) ? `a second result for line ${r.i} (${r.op})` : belongingProblem(r, this.opAt.get(r.i), this.script.ops));
+    if (problem !== undefined) {
+      this.invalid = { kind: 'invalid', line: typeof r.i === 'number' ? r.i : 0, reason: problem, error: new ResultsMismatchError(problem, index) };
+      return;
+    }
     this.observed.set(r.i, r);
-    this.advance();
+    if (this.last === undefined || r.i > this.last.line) this.last = { line: r.i, index };
+    if (this.early === undefined) this.advance();
   }
 
-  /** The verdict once the target is done: ops still without a result make it incomplete. */
+  /**
+   * The verdict once the target is done. Results that do not belong to the script win over any
+   * other verdict; ops without a result make it incomplete when nothing follows them (the target
+   * stopped), invalid when a later op has one (a result is missing).
+   */
   finish(): Verdict {
+    if (this.invalid !== undefined) return this.invalid;
+    const missing = this.script.ops.find((op) => !this.observed.has(op.line));
+    if (missing !== undefined && this.last !== undefined && this.last.line > missing.line) {
+      const reason = `no result for line ${missing.line} (${opText(missing)}), though line ${this.last.line} has one: a result is missing`;
+      return { kind: 'invalid', line: missing.line, reason, error: new ResultsMismatchError(reason, this.last.index) };
+    }
     if (this.early !== undefined) return this.early;
     const op = this.script.ops[this.next];
     if (op !== undefined) return { kind: 'incomplete', line: op.line, reason: `no result for line ${op.line} (${opText(op)}): the target stopped early` };
@@ -86,7 +120,7 @@ export class JudgeSession {
       const op = script.ops[idx] as Op;
       const obs = this.observed.get(op.line);
       if (obs === undefined) return;
-      if (obs.error === 'skipped' || obs.error === 'unsupported') {
+      if (notRun(obs)) {
         // A gated op (drop_caches without root, SharedMemory below API 27) did not run: the worlds stay as they were.
         this.skipped.push(op.line);
         continue;
@@ -130,34 +164,101 @@ export function judge(script: Script, results: readonly OpResult[], profile: Pro
   return session.finish();
 }
 
+/** A world with the purge choices that led to it (line → choice), so that it can be replayed alone. */
+interface Lineage {
+  readonly world: Device;
+  readonly choices: ReadonlyMap<number, number>;
+}
+
+/** True when the judge passes over this result without running its op (a gate, §"skipped"). */
+function notRun(r: OpResult | undefined): boolean {
+  return r !== undefined && (r.error === 'skipped' || r.error === 'unsupported');
+}
+
 /**
- * Replays the judge up to op `idx` (the worlds were consumed on the way) and describes the
- * divergence against the admissible world whose prediction is closest to the observation.
+ * Replays the judge up to op `idx` (the worlds were consumed on the way), keeping each world's
+ * choices, and describes the divergence against the admissible world whose prediction is
+ * closest to the observation.
  */
 function explain(script: Script, results: readonly OpResult[], profile: Profile, env: Environment, opts: JudgeOptions, idx: number, obs: OpResult): Divergence {
   const observed = byLine(results);
   const o = forScript(opts, script.ops);
-  let worlds: Device[] = initialWorlds(profile.features, env);
+  const zeroIsHole = o.distinguishHoles !== true;
+  let lineages: Lineage[] = initialWorlds(profile.features, env).map((world) => ({ world, choices: new Map() }));
   for (const op of script.ops.slice(0, idx)) {
     const r = observed.get(op.line) as OpResult;
-    if (r.error === 'skipped' || r.error === 'unsupported') continue;
-    worlds = step(worlds, op, o).filter((b) => matches(b.result, r, opts)).map((b) => b.world);
+    if (notRun(r)) continue;
+    const next: Lineage[] = [];
+    const seen = new Set<string>();
+    for (const l of lineages) {
+      for (const b of step([l.world], op, o)) {
+        if (!matches(b.result, r, opts)) continue;
+        const key = b.world.key(zeroIsHole);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        next.push({ world: b.world, choices: b.choice === undefined ? l.choices : new Map(l.choices).set(op.line, b.choice) });
+      }
+    }
+    lineages = next;
   }
   const op = script.ops[idx] as Op;
-  const before = worlds.map((w) => w.clone());
-  const branches = step(worlds, op, o);
-  const expected = [...new Map(branches.map((b) => [JSON.stringify(b.result), b.result])).values()];
-  // The closest world: the one whose predicted result shares the most with the observation.
-  let best = 0;
-  let bestScore = -1;
-  branches.forEach((b, k) => {
-    const s = closeness(b.result, obs);
-    if (s > bestScore) { best = k; bestScore = s; }
+  const candidates = lineages.flatMap((l) => {
+    const pre = l.world.clone();
+    return step([l.world], op, o).map((branch) => ({ branch, pre, lineage: l }));
   });
-  const bestBranch = branches[best];
-  const pre = before[Math.min(best, before.length - 1)] as Device;
-  const { rule, section } = classify(op, (bestBranch?.world ?? pre).kernel, bestBranch?.result ?? (expected[0] as OpResult), obs);
-  return { line: op.line, op: opText(op), observed: obs, expected, rule, section, state: modelState(pre.kernel) };
+  const expected = [...new Map(candidates.map((c) => [JSON.stringify(c.branch.result), c.branch.result])).values()];
+  // The closest world: the one whose predicted result shares the most with the observation.
+  let best = candidates[0];
+  let bestScore = -Infinity;
+  for (const c of candidates) {
+    const s = closeness(c.branch.result, obs);
+    if (s > bestScore) { best = c; bestScore = s; }
+  }
+  if (best === undefined) throw new Error(`no admissible world before line ${op.line}: the judge's replay lost every world`);
+  const ops = script.ops.slice(0, idx);
+  const chosen = best.lineage.choices;
+  const history: History = {
+    causeOf: (areaId, page) => purgeCause(ops, observed, chosen, profile, env, areaId, page),
+    anyPrefixExplains: () => opts.shrinker === 'batches' && explainedByAnyPrefix(script, idx, observed, profile, env, opts),
+  };
+  const { rule, section } = classify(op, best.pre.kernel, best.branch.result, obs, history);
+  return { line: op.line, op: opText(op), observed: obs, expected, rule, section, state: modelState(best.pre.kernel) };
+}
+
+/** True when a page of an area lies in a purged range. */
+function purgedPage(d: Device, areaId: number, page: number): boolean {
+  return d.kernel.areas.get(areaId)?.unpinned.some((r) => r.purged && page >= r.pgstart && page <= r.pgend) === true;
+}
+
+/**
+ * Replays one world's choices and finds the op that last purged `page` of an area, with the
+ * ranges that op purged which were newer on the LRU than the page's range. Undefined when the
+ * replay does not purge it (background reclaim, which the choices do not record).
+ */
+function purgeCause(ops: readonly Op[], observed: ReadonlyMap<number, OpResult>, choices: ReadonlyMap<number, number>, profile: Profile, env: Environment, areaId: number, page: number): PurgeCause | undefined {
+  const d = initialWorlds(profile.features, env)[0] as Device;
+  let cause: PurgeCause | undefined;
+  for (const op of ops) {
+    if (notRun(observed.get(op.line))) continue;
+    const was = purgedPage(d, areaId, page);
+    const lru = [...d.kernel.lru];
+    d.apply(op, choices.get(op.line));
+    const now = purgedPage(d, areaId, page);
+    if (now && !was) {
+      // Purging marks the LRU's own range objects, oldest first: those marked now went in this op.
+      const mine = lru.findIndex((r) => r.areaId === areaId && page >= r.pgstart && page <= r.pgend);
+      const newer = lru.filter((r, k) => mine >= 0 && r.purged && k > mine).map((r) => `${r.areaId}:${r.pgstart === r.pgend ? r.pgstart : `${r.pgstart}-${r.pgend}`}`);
+      cause = { line: op.line, kind: op.kind, newer };
+    } else if (!now) cause = undefined;
+  }
+  return cause;
+}
+
+/** Judges the ops up to and including `idx` again with purges of any LRU prefix (§5.3). */
+function explainedByAnyPrefix(script: Script, idx: number, observed: ReadonlyMap<number, OpResult>, profile: Profile, env: Environment, opts: JudgeOptions): boolean {
+  const ops = script.ops.slice(0, idx + 1);
+  const results = ops.map((op) => observed.get(op.line)).filter((r): r is OpResult => r !== undefined);
+  return judge({ ops }, results, profile, env, { ...opts, shrinker: 'any-prefix' }).kind === 'consistent';
 }
 
 function closeness(a: OpResult, b: OpResult): number {

@@ -144,9 +144,18 @@ describe('real-driver samples (shared/real-driver-samples)', () => {
       expectDivergence(rs, /errno/);
     });
 
-    it('a missing result is reported as incomplete, not as consistent', () => {
+    it('results cut short at the end are incomplete (the target stopped), not consistent', () => {
+      const rs = base().filter((r) => r.i < 200);
+      const v = judge(script, rs, profileById('c-pre2019'), ENV, FRESH_GUEST);
+      assert.equal(v.kind, 'incomplete');
+      assert.equal(v.kind === 'incomplete' && v.line, 200);
+    });
+
+    it('a result missing before later ones is results that do not belong, naming the missing line (issue 11 §5)', () => {
       const rs = base().filter((r) => r.i !== 200);
-      assert.equal(judge(script, rs, profileById('c-pre2019'), ENV, FRESH_GUEST).kind, 'incomplete');
+      const v = judge(script, rs, profileById('c-pre2019'), ENV, FRESH_GUEST);
+      assert.equal(v.kind, 'invalid');
+      if (v.kind === 'invalid') assert.match(v.reason, /^no result for line 200 \(unpin r\d \d+ 4096\), though line \d+ has one: a result is missing$/);
     });
   });
 });
