@@ -32,7 +32,7 @@ export function environmentOptions(cmd: Command): Command {
     .option('--no-root', 'the caller lacks CAP_SYS_ADMIN (PURGE_ALL_CACHES gives EPERM, drop_caches EACCES)')
     .addOption(new Option('--bits <bits>', 'the caller\'s word size').choices(['32', '64']))
     .addOption(new Option('--kernel-bits <bits>', 'the kernel\'s word size').choices(['32', '64']))
-    .option('--kernel <release>', 'kernel release (6.0+ seeks files without FMODE_LSEEK, §12)')
+    .option('--kernel <release>', 'kernel release (6.0+ seeks files without FMODE_LSEEK; drop_caches repeats its passes by version, §12)')
     .option('--api-level <n>', 'Android API level of the Java layer (MemoryFile changed at 27, §8)', int('API level'));
 }
 
@@ -41,6 +41,7 @@ interface EnvFlags { pageSize?: number; root?: boolean; bits?: string; kernelBit
 /** The environment from flags, on top of a hello line or the defaults. */
 export function environmentFrom(flags: EnvFlags, base: Environment = DEFAULT_ENVIRONMENT): Environment {
   const major = flags.kernel === undefined ? undefined : Number(/^(\d+)/.exec(flags.kernel)?.[1] ?? 0);
+  const release = flags.kernel === undefined ? undefined : /^(\d+)\.(\d+)/.exec(flags.kernel);
   return {
     ...base,
     ...(flags.pageSize !== undefined ? { pageSize: flags.pageSize } : {}),
@@ -48,6 +49,7 @@ export function environmentFrom(flags: EnvFlags, base: Environment = DEFAULT_ENV
     ...(flags.bits !== undefined ? { callerBits: Number(flags.bits) as 32 | 64 } : {}),
     ...(flags.kernelBits !== undefined ? { kernelBits: Number(flags.kernelBits) as 32 | 64 } : {}),
     ...(major !== undefined ? { kernelSeeksWithoutFmode: major >= 6 } : {}),
+    ...(release !== undefined && release !== null ? { kernelVersion: [Number(release[1]), Number(release[2])] as const } : {}),
     ...(flags.apiLevel !== undefined ? { apiLevel: flags.apiLevel } : {}),
   };
 }
@@ -58,7 +60,7 @@ export function worldOptions(cmd: Command): Command {
     .option('--other-users', 'other processes use ashmem: PURGE_ALL_CACHES counts are a lower bound (§3.7)')
     .option('--contended', 'the ashmem lock may be held by others: a trylock PURGE_ALL_CACHES may purge less (§3.7)')
     .option('--background-reclaim', 'reclaim may purge an LRU prefix before any op (a busy device)')
-    .addOption(new Option('--shrinker <model>', 'what a drop_caches or pressure may purge (§5.2, §5.3)').choices(['any-prefix', 'batches']).default('any-prefix'))
+    .addOption(new Option('--shrinker <model>', 'what a drop_caches or pressure may purge (§5.2, §5.3): any-prefix, or batches on a freshly booted exclusive guest (drop_caches worked out with the kernel version\'s arithmetic, §12)').choices(['any-prefix', 'batches']).default('any-prefix'))
     .option('--check-invariants', 'check the model\'s §11 invariants after every op');
 }
 

@@ -34,7 +34,7 @@ export function canonicalTrace(ops: readonly Op[], profile: Profile, env: Enviro
   const k = Device.create(profile.features, env);
   return ops.map((op) => {
     const choices = k.choices(op, false, DIFF_WORLDS.shrinker);
-    const c = choices === undefined ? undefined : (choices.find((x) => x > 0) ?? choices[0]);
+    const c = choices === undefined ? undefined : (choices.find((x) => k.purgedBy(x) > 0) ?? choices[0]);
     return k.apply(op, c);
   });
 }

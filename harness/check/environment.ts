@@ -18,7 +18,7 @@ function machine64(machine: string): boolean {
 
 /** The environment a hello line describes. */
 export function environmentFromHello(h: ProbeHello): Environment {
-  const [major] = kernelVersion(h.kernel);
+  const [major, minor] = kernelVersion(h.kernel);
   return {
     ...DEFAULT_ENVIRONMENT,
     pageSize: h.page_size,
@@ -26,6 +26,8 @@ export function environmentFromHello(h: ProbeHello): Environment {
     callerBits: h.bits,
     kernelBits: machine64(h.machine) ? 64 : h.bits,
     kernelSeeksWithoutFmode: major >= 6,
+    // drop_caches' pass loop follows the release (§12); an unreadable one leaves every era admitted.
+    ...(major > 0 ? { kernelVersion: [major, minor] as const } : {}),
   };
 }
 

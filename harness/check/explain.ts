@@ -93,7 +93,7 @@ const NO_HISTORY: History = { causeOf: () => undefined, anyPrefixExplains: () =>
 const TRIGGER_TEXT: Record<string, string> = { drop_caches: 'drop_caches', pressure: 'memory pressure', app_wait: 'the purge while the app waited' };
 
 /** The shrinker-count rule (an exclusive guest, `--shrinker batches`). */
-const SHRINKER_COUNT: Rule = { rule: 'the purge stopped after a number of ranges this lineage\'s shrinker cannot produce (its unit: ranges, pages, or all)', section: '§5.2, §5.3' };
+const SHRINKER_COUNT: Rule = { rule: 'no admissible run of the shrinker purges this: its batches of 128 in the lineage\'s unit (ranges, pages, or all), its deferred work and this kernel\'s drop_caches pass loop', section: '§5.2, §5.3, §12' };
 
 /** `0xA5`. */
 const hex = (b: number): string => `0x${b.toString(16).toUpperCase().padStart(2, '0')}`;

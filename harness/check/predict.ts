@@ -22,7 +22,7 @@ export function predict(script: Script, profile: Profile, env: Environment, opts
     const branches = step(worlds, op, o);
     const distinct = new Map<string, OpResult>();
     for (const b of branches) distinct.set(resultKey(b.result), b.result);
-    const choices = [...new Set(branches.flatMap((b) => (b.choice === undefined ? [] : [b.choice])))].sort((a, b) => a - b);
+    const choices = [...new Set(branches.flatMap((b) => (b.purged === undefined ? [] : [b.purged])))].sort((a, b) => a - b);
     const nondeterministic = op.kind === 'drop_caches' || op.kind === 'pressure' || choices.length > 1;
     let line: Prediction;
     const only = [...distinct.values()];

@@ -36,7 +36,7 @@ export function scenarioEnvironment(text: string, file: string): Environment {
       if (w === 'no-root') env = { ...env, root: false };
       else if (w === 'kernel') {
         const v = /^(\d+)\.(\d+)/.exec(arg()) ?? fail('kernel wants a release such as 6.1');
-        env = { ...env, kernelSeeksWithoutFmode: Number(v[1]) >= 6 };
+        env = { ...env, kernelSeeksWithoutFmode: Number(v[1]) >= 6, kernelVersion: [Number(v[1]), Number(v[2])] };
       } else if (w === 'bits') {
         const v = arg();
         if (v !== '32' && v !== '64') fail('bits is 32 or 64');

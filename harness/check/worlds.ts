@@ -47,6 +47,8 @@ export interface Branch {
   readonly result: OpResult;
   /** The purge choice taken, for nondeterministic ops. */
   readonly choice?: number;
+  /** How many LRU ranges that choice purged. */
+  readonly purged?: number;
 }
 
 /** The initial world set: one empty device. */
@@ -99,6 +101,23 @@ export function step(worlds: readonly Device[], op: Op, opts: WorldOptions): Bra
       branches.push({ world: w, result: w.apply(op) });
       continue;
     }
+    const add = (key: string, branch: () => Branch): void => {
+      if (seen.has(key)) return;
+      seen.add(key);
+      branches.push(branch());
+      if (branches.length > opts.maxWorlds) throw new WorldLimitError(`more than ${opts.maxWorlds} admissible worlds at line ${op.line}`);
+    };
+    if (choices.some((c) => c > w.kernel.lru.length)) {
+      // Choices that are more than a prefix length (a drop_caches worked out pass by pass also
+      // leaves a deferred count): apply each on its own copy.
+      for (const c of choices) {
+        const x = w.clone();
+        const purged = x.purgedBy(c);
+        const result = x.apply(op, c);
+        add(`${resultKey(result)}|${x.key(zeroIsHole)}`, () => ({ world: x, result, choice: c, purged }));
+      }
+      continue;
+    }
     // A trigger's result does not depend on how much it purges, and purging k+1 ranges is
     // purging k and one more: walk the choices on one working copy, cloning only new states.
     const work = w.clone();
@@ -108,11 +127,7 @@ export function step(worlds: readonly Device[], op: Op, opts: WorldOptions): Bra
     for (const c of choices) {
       work.purge(c - done);
       done = c;
-      const key = `${rkey}|${work.key(zeroIsHole)}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      branches.push({ world: work.clone(), result, choice: c });
-      if (branches.length > opts.maxWorlds) throw new WorldLimitError(`more than ${opts.maxWorlds} admissible worlds at line ${op.line}`);
+      add(`${rkey}|${work.key(zeroIsHole)}`, () => ({ world: work.clone(), result, choice: c, purged: c }));
     }
   }
   const out = branches.length > 1 ? distinct(branches, zeroIsHole) : branches;

@@ -56,13 +56,22 @@ export class Device {
   apply(op: Op, choice?: number): OpResult {
     if (!JAVA_KINDS.has(op.kind)) return this.kernel.apply(op as KernelOp, choice);
     const answer = javaOp(this.kernel, this.java, op as JavaOp, this.kernel.env.apiLevel);
-    if (op.kind === 'app_wait') this.kernel.purge(choice ?? 0); // the harness may purge while the app waits
+    if (op.kind === 'app_wait') {
+      // The harness may purge while the app waits, by reclaim the model does not follow.
+      this.kernel.purge(choice ?? 0);
+      this.kernel.shrinkerDeferred = undefined;
+    }
     return resultOf(op, answer);
   }
 
   /** Marks the `k` oldest LRU ranges purged (§5.1). */
   purge(k: number): void {
     this.kernel.purge(k);
+  }
+
+  /** How many LRU ranges a choice of {@link choices} purges, in this state. */
+  purgedBy(choice: number): number {
+    return this.kernel.purgedBy(choice);
   }
 
   /** Page counts of the LRU ranges, oldest first. */

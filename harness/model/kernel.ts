@@ -18,6 +18,7 @@ import * as memfd from './memfd.js';
 import { DEFAULT_ENVIRONMENT, type Environment, type Features } from './profile.js';
 import { Range } from './range.js';
 import { admissiblePurgeAll, admissiblePurges, type ShrinkerModel } from './shrinker.js';
+import { decodeDropChoice, dropCachesOutcomes, encodeDropChoice, rulesFor } from './drop-caches.js';
 
 /** The kernel state and the op interpreter. */
 export class Kernel implements KernelState {
@@ -26,6 +27,12 @@ export class Kernel implements KernelState {
   readonly procs = new Map<string, Proc>();
   nextArea = 1;
   nextIno = 1;
+  /**
+   * ashmem's shrinker's deferred scan count (`nr_deferred`, §5.3): 0 on a fresh guest, tracked
+   * through drop_caches writes under `--shrinker batches`; undefined once something the model
+   * does not follow (memory pressure, the app's purge) may have changed it.
+   */
+  shrinkerDeferred: number | undefined = 0;
 
   constructor(
     readonly features: Features,
@@ -72,12 +79,41 @@ export class Kernel implements KernelState {
    * @param contended - another party may hold the ashmem lock (a busy device)
    */
   choices(op: Op, contended = false, shrinker: ShrinkerModel = 'any-prefix'): number[] | undefined {
-    if (op.kind === 'drop_caches') return this.env.root ? admissiblePurges(this.features, this.lruPages(), shrinker) : undefined;
+    if (op.kind === 'drop_caches') {
+      if (!this.env.root) return undefined;
+      return this.followsDropSlab(shrinker) ? this.dropCachesChoices() : admissiblePurges(this.features, this.lruPages(), shrinker);
+    }
     if (op.kind === 'pressure') return admissiblePurges(this.features, this.lruPages(), shrinker);
     if (op.kind === 'purge_all' && contended && this.env.root && this.features.flavor === 'ashmem' && this.features.pinning === 'real') {
       return admissiblePurgeAll(this.features, this.lru.length, contended);
     }
     return undefined;
+  }
+
+  /**
+   * Whether a drop_caches write is worked out pass by pass with the kernel's arithmetic
+   * (drop-caches.ts): an exclusive guest (`batches`), a 3.12+ count/scan shrinker that really
+   * purges, and a known deferred count.
+   */
+  private followsDropSlab(shrinker: ShrinkerModel): boolean {
+    const s = this.features.shrinker;
+    return shrinker === 'batches' && this.shrinkerDeferred !== undefined && this.features.flavor === 'ashmem' && this.features.pinning === 'real' && (s === 'ranges' || s === 'ranges-trylock' || s === 'rust-pages');
+  }
+
+  /** The admissible ends of a drop_caches write, encoded (the target's kernel version decides the pass loop, §12). */
+  private dropCachesChoices(): number[] {
+    const pages = this.lruPages();
+    const unit = this.features.shrinker === 'rust-pages' ? 'pages' : 'ranges';
+    const out = new Set<number>();
+    for (const rules of rulesFor(this.env.kernelVersion)) {
+      for (const o of dropCachesOutcomes(pages, this.shrinkerDeferred ?? 0, unit, rules)) out.add(encodeDropChoice(o, pages.length));
+    }
+    return [...out].sort((a, b) => a - b);
+  }
+
+  /** How many LRU ranges a choice of {@link choices} purges, in this state. */
+  purgedBy(choice: number): number {
+    return decodeDropChoice(choice, this.lru.length)?.purged ?? choice;
   }
 
   /**
@@ -156,12 +192,17 @@ export class Kernel implements KernelState {
       case 'personality':
         proc.readImpliesExec = op.personality === 'read_implies_exec';
         return ok(0);
-      case 'drop_caches':
+      case 'drop_caches': {
         if (!this.env.root) return fail('EACCES');
-        this.purge(choice ?? 0);
+        const end = decodeDropChoice(choice ?? 0, this.lru.length);
+        this.purge(end?.purged ?? choice ?? 0);
+        if (end !== undefined) this.shrinkerDeferred = end.deferred;
         return ok(0);
+      }
       case 'pressure':
         this.purge(choice ?? 0);
+        // Reclaim ran the shrinker at a priority the model does not follow.
+        this.shrinkerDeferred = undefined;
         return ok(0);
       case 'fork': {
         const child: Proc = { fds: new Map(proc.fds), maps: new Map(), readImpliesExec: proc.readImpliesExec };
@@ -283,6 +324,7 @@ export class Kernel implements KernelState {
     const k = new Kernel(this.features, this.env);
     k.nextArea = this.nextArea;
     k.nextIno = this.nextIno;
+    k.shrinkerDeferred = this.shrinkerDeferred;
     k.procs.clear();
     const areaMap = new Map<Area, Area>();
     const fileMap = new Map<Backing, Backing>();

@@ -187,6 +187,12 @@ export interface Environment {
   readonly ioctlEmulation: 'none' | 'qemu-user';
   /** Android API level of the Java layer (MemoryFile changed at 27, §8). */
   readonly apiLevel: number;
+  /**
+   * The kernel release `[major, minor]` (`uname -r`, the probe's hello): how a drop_caches write
+   * repeats its passes over the shrinkers depends on it (§12). Absent when unknown: every era is
+   * admitted.
+   */
+  readonly kernelVersion?: readonly [number, number];
 }
 
 /** The environment of a 64-bit root caller on a 4 KiB-page 64-bit kernel. */

@@ -119,6 +119,7 @@ export function stateKey(k: Kernel, zeroIsHole = false, above = ''): string {
       if (m.own !== null) pages(h, m.own, zeroIsHole);
     }
   }
+  h.num(k.shrinkerDeferred ?? -1);
   // The layers above the kernel (the app's Java objects) hand in their own fingerprint.
   h.str(above);
   return h.digest();

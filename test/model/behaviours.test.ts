@@ -435,7 +435,7 @@ describe('spec annotation parser', () => {
   it('reads the # env: header', () => {
     assert.equal(scenarioEnvironment('# title: T\nopen r0', 'x.ops'), DEFAULT_ENVIRONMENT);
     const e = scenarioEnvironment('# title: T\n# env: no-root kernel 6.1 bits 32 api 26\nopen r0', 'x.ops');
-    assert.deepEqual(e, { ...DEFAULT_ENVIRONMENT, root: false, kernelSeeksWithoutFmode: true, callerBits: 32, apiLevel: 26 });
+    assert.deepEqual(e, { ...DEFAULT_ENVIRONMENT, root: false, kernelSeeksWithoutFmode: true, kernelVersion: [6, 1], callerBits: 32, apiLevel: 26 });
     assert.throws(() => scenarioEnvironment('# title: T\n# env: sudo\nopen r0', 'x.ops'), /x\.ops:2: /);
     assert.throws(() => scenarioEnvironment('# title: T\n# env: bits 16\nopen r0', 'x.ops'), /x\.ops:2: /);
   });
