@@ -13,7 +13,9 @@ import type { Features } from './profile.js';
  *   the core defers work, §5.3) — the default, which never flags what the spec allows;
  * - `batches`: this kernel's ranges are the whole global LRU (a fresh, exclusive guest) and
  *   each shrinker call takes `nr_to_scan = 128` in the lineage's unit, or everything on the
- *   last call (§5.2, §12: exactly 128 ranges, then the rest).
+ *   last call (§5.2, §12: exactly 128 ranges, then the rest). A drop_caches write is worked out
+ *   pass by pass with the kernel version's loop and the deferred work (`drop-caches.ts`) while
+ *   the deferred count is known; this function gives the prefixes otherwise.
  */
 export type ShrinkerModel = 'any-prefix' | 'batches';
 

@@ -27,6 +27,7 @@ import { dropCachesOutcomes, dropSlabRules, shrinkPass, type OtherFreed } from '
 import { DEFAULT_ENVIRONMENT, profileById, type Environment } from '../../harness/model/profile.js';
 import { parseScript } from '../../harness/ops/parse.js';
 import type { ByteRun, OpResult } from '../../harness/ops/result.js';
+import { sampleResults, sampleScript } from '../support/samples.js';
 
 const K510 = dropSlabRules([5, 10]);
 const K61 = dropSlabRules([6, 1]);
@@ -107,6 +108,14 @@ describe('drop_caches follows the kernel version (§5.2, §5.3, §12)', () => {
     assert.deepEqual(dropCachesOutcomes(SMALL, 0, 'ranges', K510), [{ purged: 0, deferred: 2 }]);
     assert.deepEqual(dropCachesOutcomes(SMALL, 0, 'ranges', K61), [{ purged: 0, deferred: 2 }, { purged: 0, deferred: 4 }]);
     assert.deepEqual(dropCachesOutcomes(SMALL, 2, 'ranges', K61), [{ purged: 0, deferred: 4 }, { purged: 3, deferred: 0 }]);
+  });
+
+  it('the real sample 31 (300 single-page ranges) under the batch model of its own kernel: 6.1 guests and Debian\'s 5.10', () => {
+    const script = parseScript(sampleScript('31-lru-oldest-128'));
+    for (const [dir, profile, version] of [['c-pre2019', 'c-pre2019', [6, 1]], ['ack-c-5.10', 'ack-c', [6, 1]], ['c-final-deb510', 'c-final', [5, 10]]] as const) {
+      const e = { ...DEFAULT_ENVIRONMENT, kernelSeeksWithoutFmode: version[0] >= 6, kernelVersion: version };
+      assert.equal(judge(script, sampleResults(dir, '31-lru-oldest-128'), profileById(profile), e, BATCHES).kind, 'consistent', dir);
+    }
   });
 
   describe('the judge with --shrinker batches and the target\'s kernel version', () => {
