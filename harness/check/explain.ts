@@ -169,8 +169,10 @@ export function classify(op: Op, world: Kernel, expected: OpResult, observed: Op
     if (data !== undefined) return { rule: `${data.rule}: ${what}, ${where}`, section: data.section };
     return { rule: `${what} than the model: ${where}`, section: op.kind === 'read' ? '§3.9, §5.1' : '§3.5, §5.1' };
   }
-  if (fields.length === 0) return { rule: `result differs: expected ${outcome(expected)}, observed ${outcome(observed)}`, section };
-  const show = (r: OpResult, f: string): string => JSON.stringify((r as unknown as Record<string, unknown>)[f] ?? null);
+  // Byte runs can be megabytes long: a field's value is shown up to 80 characters.
+  const cut = (t: string): string => (t.length > 80 ? `${t.slice(0, 77)}...` : t);
+  if (fields.length === 0) return { rule: `result differs: expected ${cut(JSON.stringify(expected))}, observed ${cut(JSON.stringify(observed))}`, section };
+  const show = (r: OpResult, f: string): string => cut(JSON.stringify((r as unknown as Record<string, unknown>)[f] ?? null));
   return { rule: `${fields.map((f) => `${f} differs (expected ${show(expected, f)}, observed ${show(observed, f)})`).join('; ')}`, section };
 }
 

@@ -159,6 +159,15 @@ describe('divergence explanations (issue 11 §5)', () => {
       assert.doesNotMatch(other.rule, /ret 5000/);
     });
 
+    it('a short read names both fields that differ, each value cut to 80 characters', () => {
+      const rs = modelRun(READ, 'c-final', () => 0);
+      Object.assign(at(rs, 6), { ret: 4000, rle: [[0x41, 3000], ...Array.from({ length: 50 }, (_, k): [number, number] => [k % 2, 20])] });
+      const d = divergence(READ, rs, 'c-final');
+      assert.match(d.rule, /^ret differs \(expected 5000, observed 4000\); rle differs \(expected \[\[65,5000\]\], observed \[\[65,3000\],\[0,20\],.{50,}\.\.\.\)$/);
+      assert.ok(d.rule.length < 250, d.rule);
+      assert.equal(d.section, '§3.9');
+    });
+
     it('a field other than the outcome differs: the rule names it (GET_NAME\'s name)', () => {
       const script = 'open r0\nset_name r0 "abc"\nget_name r0\n';
       const rs = modelRun(script, 'c-final', () => 0);
