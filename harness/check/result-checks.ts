@@ -40,7 +40,13 @@ function show(v: unknown): string {
 
 /** True for `[[byte, count], ...]` with bytes 0–255 (or 0/1 residency) and positive counts. */
 function isRuns(v: unknown): boolean {
-  return Array.isArray(v) && v.every((x) => Array.isArray(x) && x.length === 2 && Number.isInteger(x[0]) && x[0] >= 0 && x[0] <= 255 && Number.isInteger(x[1]) && x[1] > 0);
+  if (!Array.isArray(v)) return false;
+  for (const x of v as unknown[]) {
+    if (!Array.isArray(x) || x.length !== 2) return false;
+    const [b, n] = x as [unknown, unknown];
+    if (typeof b !== 'number' || !Number.isInteger(b) || b < 0 || b > 255 || typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) return false;
+  }
+  return true;
 }
 
 /**
@@ -48,17 +54,31 @@ function isRuns(v: unknown): boolean {
  * @param r - one parsed JSON object with an `i` or an `op` (other objects are metadata)
  */
 export function shapeProblem(r: Readonly<Record<string, unknown>>): string | undefined {
-  const i = r.i;
+  // The judge's hot path: named property reads (results come in many object shapes, and keyed
+  // loads over a list of names cost more than the judging); the lists only build messages.
+  const { i, op, ret, errno, signal, exception, error } = r;
   if (typeof i !== 'number' || !Number.isSafeInteger(i) || i < 1) return `"i" must be the op's script line number (a positive integer), got ${show(i)}`;
-  const at = `result for line ${i}`;
-  if (typeof r.op !== 'string' || r.op === '') return `${at}: "op" must name the op, got ${show(r.op)}`;
+  if (typeof op !== 'string' || op === '') return `result for line ${i}: "op" must name the op, got ${show(op)}`;
+  const outcomes = (ret !== undefined ? 1 : 0) + (errno !== undefined ? 1 : 0) + (signal !== undefined ? 1 : 0) + (exception !== undefined ? 1 : 0) + (error !== undefined ? 1 : 0);
+  const plain = outcomes === 1 && (ret === undefined || Number.isSafeInteger(ret)) && (errno === undefined || typeof errno === 'string')
+    && (signal === undefined || typeof signal === 'string') && (exception === undefined || typeof exception === 'string') && (error === undefined || typeof error === 'string')
+    && (r.proc === undefined || typeof r.proc === 'string') && (r.message === undefined || typeof r.message === 'string')
+    && (r.rle === undefined || isRuns(r.rle)) && (r.name === undefined || typeof r.name === 'string') && (r.copied === undefined || Number.isSafeInteger(r.copied))
+    && (r.id === undefined || Number.isSafeInteger(r.id)) && (r.resident === undefined || isRuns(r.resident)) && (r.mode === undefined || typeof r.mode === 'string')
+    && (r.size === undefined || Number.isSafeInteger(r.size));
+  return plain ? undefined : shapeMessage(r, i, op);
+}
+
+/** Which rule a malformed result breaks, in words (off the hot path). */
+function shapeMessage(r: Readonly<Record<string, unknown>>, i: number, op: string): string {
+  const at = `result for line ${i} (${op})`;
   const outcomes = OUTCOMES.filter((f) => r[f] !== undefined);
-  if (outcomes.length === 0) return `${at} (${r.op}): no outcome field: a result has exactly one of ${OUTCOMES.join(', ')}`;
-  if (outcomes.length > 1) return `${at} (${r.op}): ${outcomes.length} outcome fields (${outcomes.join(' and ')}): a result has exactly one`;
-  for (const f of STRINGS) if (r[f] !== undefined && typeof r[f] !== 'string') return `${at} (${r.op}): "${f}" must be a string, got ${show(r[f])}`;
-  for (const f of INTEGERS) if (r[f] !== undefined && !Number.isSafeInteger(r[f])) return `${at} (${r.op}): "${f}" must be an integer, got ${show(r[f])}`;
-  for (const f of ['rle', 'resident'] as const) if (r[f] !== undefined && !isRuns(r[f])) return `${at} (${r.op}): "${f}" must be byte runs [[byte, count], ...] with counts above 0, got ${show(r[f])}`;
-  return undefined;
+  if (outcomes.length === 0) return `${at}: no outcome field: a result has exactly one of ${OUTCOMES.join(', ')}`;
+  if (outcomes.length > 1) return `${at}: ${outcomes.length} outcome fields (${outcomes.join(' and ')}): a result has exactly one`;
+  for (const f of STRINGS) if (r[f] !== undefined && typeof r[f] !== 'string') return `${at}: "${f}" must be a string, got ${show(r[f])}`;
+  for (const f of INTEGERS) if (r[f] !== undefined && !Number.isSafeInteger(r[f])) return `${at}: "${f}" must be an integer, got ${show(r[f])}`;
+  for (const f of ['rle', 'resident'] as const) if (r[f] !== undefined && !isRuns(r[f])) return `${at}: "${f}" must be byte runs [[byte, count], ...] with counts above 0, got ${show(r[f])}`;
+  return `${at}: malformed`;
 }
 
 /**
