@@ -41,6 +41,8 @@ export interface VmFacts {
   readonly node: string;
   /** Milliseconds from starting QEMU to the guest's ready line, for the last boot. */
   readonly bootMs: number;
+  /** `booted` (a cold boot) or `restored` (the cached snapshot of a freshly booted guest). */
+  readonly boot: 'booted' | 'restored';
   /** Boots so far (the first, then one per fresh boot). */
   readonly boots: number;
 }

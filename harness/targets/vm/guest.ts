@@ -49,6 +49,10 @@ export interface BootOptions {
   readonly consoleLog: string;
   /** Target id, for messages. */
   readonly label: string;
+  /** QEMU's human monitor socket (snapshots). */
+  readonly monitor: string;
+  /** Restore this migration file (a freshly booted guest saved at its ready line) instead of booting. */
+  readonly restore?: { readonly file: string; readonly ready: GuestReady };
 }
 
 /** Console lines that mean the kernel crashed. */
@@ -70,13 +74,18 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** A word for `sh -c` (QEMU's exec: migration runs a shell). */
+function shellWord(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
 /** The emulator for a guest architecture. */
 export function qemuBinary(arch: VmArch): string {
   return arch === 'x86_64' ? 'qemu-system-x86_64' : 'qemu-system-aarch64';
 }
 
 /** QEMU's arguments for a boot (exported for the tests and the docs). */
-export function qemuArgs(o: Omit<BootOptions, 'readyMs' | 'consoleLog' | 'label'>, agentPort: number, controlPort: number): string[] {
+export function qemuArgs(o: Omit<BootOptions, 'readyMs' | 'consoleLog' | 'label' | 'monitor' | 'restore'>, agentPort: number, controlPort: number): string[] {
   const consoleDev = o.arch === 'x86_64' ? 'ttyS0' : 'ttyAMA0';
   // oops=panic and panic=-1 with -no-reboot: any oops ends QEMU at once, with the oops on the console.
   const append = `console=${consoleDev} quiet panic=-1 oops=panic rdinit=/init ashmem_harness.abi=${o.abi}`;
@@ -121,11 +130,93 @@ export class Guest {
   static async boot(o: BootOptions): Promise<Guest> {
     const agentPort = await freePort();
     const controlPort = await freePort();
-    const child = spawn(qemuBinary(o.arch), qemuArgs(o, agentPort, controlPort), { stdio: ['ignore', 'pipe', 'pipe'] });
+    fs.rmSync(o.monitor, { force: true });
+    const incoming = o.restore !== undefined ? ['-incoming', `exec:cat ${shellWord(o.restore.file)}`] : [];
+    const child = spawn(qemuBinary(o.arch), [...qemuArgs(o, agentPort, controlPort), '-monitor', `unix:${o.monitor},server=on,wait=off`, ...incoming], { stdio: ['ignore', 'pipe', 'pipe'] });
     const guest = new Guest(child, o, agentPort, controlPort);
     fs.writeFileSync(o.consoleLog, '');
-    await guest.waitReady();
+    if (o.restore !== undefined) {
+      const restored = o.restore;
+      const watched = guest.waitReady();
+      watched.catch(() => undefined);
+      await Promise.race([guest.resume(o.readyMs), watched]);
+      guest.ready = restored.ready;
+      guest.readyAt = Date.now();
+      guest.settleReady?.();
+    } else await guest.waitReady();
     return guest;
+  }
+
+  /** Resolves the boot's wait once a restored guest runs (it prints no ready line). */
+  private settleReady: (() => void) | undefined;
+
+  /** Sends monitor commands and returns what the monitor answered (bounded). */
+  async monitorCommand(commands: readonly string[], ms: number, until?: RegExp): Promise<string> {
+    const deadline = Date.now() + ms;
+    let sock: net.Socket | undefined;
+    while (sock === undefined) {
+      sock = await new Promise<net.Socket | undefined>((resolve) => {
+        const c = net.connect(this.options.monitor);
+        c.once('connect', () => resolve(c));
+        c.once('error', () => resolve(undefined));
+      });
+      if (sock === undefined) {
+        if (this.exitInfo !== undefined || Date.now() > deadline) throw new TargetTimeoutError(`${this.options.label}: QEMU's monitor did not answer`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    const s = sock;
+    let text = '';
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => {
+      text += d;
+    });
+    s.on('error', () => undefined);
+    try {
+      for (const c of commands) s.write(`${c}\n`);
+      for (;;) {
+        if (until === undefined ? text.split('(qemu)').length > commands.length : until.test(text)) return text;
+        if (this.exitInfo !== undefined || Date.now() > deadline) throw new TargetTimeoutError(`${this.options.label}: QEMU's monitor did not finish ${commands.join('; ')}: ${text.slice(-200)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      s.destroy();
+    }
+  }
+
+  /** Waits for an incoming migration to load, then lets the guest run. */
+  private async resume(ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const status = await this.monitorCommand(['info status'], Math.max(1_000, deadline - Date.now()));
+      if (/VM status: running/.test(status)) return;
+      if (/VM status: paused(?! \(inmigrate\))/.test(status)) {
+        await this.monitorCommand(['cont'], 5_000);
+        return;
+      }
+      if (Date.now() > deadline) throw new TargetTimeoutError(`${this.options.label}: the snapshot did not load within ${ms} ms`);
+      await new Promise((r) => setTimeout(r, 30));
+    }
+  }
+
+  /**
+   * Saves the guest as it is (call it at the ready line: a freshly booted guest) into `file`
+   * through QEMU's migration, then lets it run on.
+   */
+  async saveSnapshot(file: string, ms: number): Promise<void> {
+    await this.monitorCommand(['stop', `migrate "exec:cat > ${shellWord(file)}"`], ms);
+    try {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const info = await this.monitorCommand(['info migrate'], Math.max(1_000, deadline - Date.now()));
+        if (/Migration status: completed/.test(info)) return;
+        if (/Migration status: (failed|cancelled)/.test(info)) throw new TargetError(`${this.options.label}: saving the fresh guest failed: ${/Migration status: .*/.exec(info)?.[0] ?? ''}`);
+        if (Date.now() > deadline) throw new TargetTimeoutError(`${this.options.label}: saving the fresh guest did not finish within ${ms} ms`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      await this.monitorCommand(['cont'], 5_000);
+    }
   }
 
   private waitReady(): Promise<void> {
@@ -134,6 +225,7 @@ export class Guest {
       let pending = '';
       let settled = false;
       const settle = (e?: Error): void => {
+        this.settleReady = undefined;
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -144,6 +236,7 @@ export class Guest {
       };
       const timer = setTimeout(() => settle(new TargetTimeoutError(`${o.label}: the guest did not come up within ${Math.round(o.readyMs / 1000)} s (${o.accel}); console: ${this.tail(300)}`)), o.readyMs);
       timer.unref();
+      this.settleReady = () => settle();
       const onData = (chunk: Buffer): void => {
         const text = chunk.toString('latin1');
         fs.appendFileSync(o.consoleLog, text);

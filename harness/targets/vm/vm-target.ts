@@ -5,6 +5,7 @@
  * One boot per target; each case runs in a fresh worker of the agent, as on adb. A fresh boot is
  * available for cases whose outcome depends on the kernel's history (§5.2, §12).
  */
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -18,7 +19,7 @@ import { probePath, repositoryRoot } from '../probe-binary.js';
 import { ProbeMissingError, TargetError, TargetTimeoutError, type ExecOutcome, type ProbeHello, type Target, type TargetFacts, type VmFacts } from '../target.js';
 import { cachedEntry, vmCacheRoot } from './cache.js';
 import { debianBusybox, debianKernel, localKernelDeb, type GuestKernel, type Progress } from './debian-kernel.js';
-import { Guest, type Accel } from './guest.js';
+import { Guest, qemuBinary, type Accel, type GuestReady } from './guest.js';
 import { initramfs, initScript, type CpioEntry } from './initramfs.js';
 import { moduleName } from './modules.js';
 import { VM_ABIS, type VmTargetSpec } from './vm-spec.js';
@@ -54,6 +55,26 @@ const KVM_TRIAL_MS = 12_000;
 const CASE_MS = 180_000;
 /** Bound of a control command. */
 const CONTROL_MS = 20_000;
+/** Bound of saving or loading a fresh guest. */
+const SNAPSHOT_MS = 120_000;
+
+/**
+ * Scripts whose outcome depends on the kernel's history, not only on the script: the shrinker's
+ * deferred work and the other caches that decide how often drop_caches repeats (§5.2, §12). They
+ * run on a freshly booted guest.
+ */
+export function needsFreshBoot(script: string): boolean {
+  return /^[ \t]*(?:p\d+:[ \t]*)?(?:drop_caches|pressure)\b/m.test(script);
+}
+
+/** QEMU's version line (part of a snapshot's key: another QEMU may not load it). */
+function qemuVersion(binary: string): string {
+  try {
+    return execFileSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 }).split('\n')[0] ?? '';
+  } catch {
+    return 'unknown';
+  }
+}
 
 /** The kernel a vm target boots, as the flags say. */
 export async function guestKernel(spec: VmTargetSpec, o: VmOptions, cache: string): Promise<GuestKernel> {
@@ -130,6 +151,8 @@ export class VmTarget implements Target {
   private hello: ProbeHello | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private boots = 0;
+  private casesSinceBoot = 0;
+  private bootKind: 'booted' | 'restored' = 'booted';
   private readonly workDir: string;
   private closed = false;
 
@@ -151,12 +174,59 @@ export class VmTarget implements Target {
     this.initrd = await guestInitramfs(this.spec, this.kernel, busybox, this.cache, this.options.root ?? repositoryRoot());
   }
 
+  /** The cache folder of this guest's fresh-boot snapshot under an accelerator. */
+  private snapshotDir(accel: Accel): string {
+    const kernel = this.kernel;
+    const initrd = this.initrd;
+    if (kernel === undefined || initrd === undefined) throw new TargetError('internal: vm target not prepared');
+    const stat = fs.statSync(kernel.image);
+    const key = crypto.createHash('sha256')
+      .update([qemuVersion(qemuBinary(this.spec.arch)), kernel.image, stat.size, stat.mtimeMs, initrd, this.spec.abi, this.options.memoryMiB ?? DEFAULT_VM_MEMORY_MIB, accel].join('\n'))
+      .digest('hex').slice(0, 20);
+    return path.join(this.cache, 'vm', 'snapshots', `${this.spec.arch}-${this.spec.abi}-${accel}-${key}`);
+  }
+
+  /**
+   * A freshly booted guest: restored from the cached snapshot of one (a fraction of a second), or
+   * booted (and then saved as that snapshot for every later fresh boot).
+   */
   private async bootOnce(accel: Accel, readyMs: number): Promise<Guest> {
     const kernel = this.kernel;
     const initrd = this.initrd;
     if (kernel === undefined || initrd === undefined) throw new TargetError('internal: vm target not prepared');
     this.boots += 1;
-    return Guest.boot({ arch: this.spec.arch, abi: this.spec.abi, kernel, initrd, accel, memoryMiB: this.options.memoryMiB ?? DEFAULT_VM_MEMORY_MIB, readyMs, consoleLog: this.consoleLogPath, label: this.id });
+    this.casesSinceBoot = 0;
+    const base = { arch: this.spec.arch, abi: this.spec.abi, kernel, initrd, accel, memoryMiB: this.options.memoryMiB ?? DEFAULT_VM_MEMORY_MIB, readyMs, consoleLog: this.consoleLogPath, label: this.id, monitor: path.join(this.workDir, 'monitor.sock') };
+    const snap = this.snapshotDir(accel);
+    const readyFile = path.join(snap, 'ready.json');
+    if (fs.existsSync(readyFile)) {
+      try {
+        const ready = JSON.parse(fs.readFileSync(readyFile, 'utf8')) as GuestReady;
+        const g = await Guest.boot({ ...base, restore: { file: path.join(snap, 'guest.mig'), ready } });
+        this.bootKind = 'restored';
+        return g;
+      } catch (e) {
+        if (!(e instanceof TargetError)) throw e;
+        // A snapshot this QEMU cannot load any more: boot, and save a new one.
+        fs.rmSync(snap, { recursive: true, force: true });
+      }
+    }
+    const g = await Guest.boot(base);
+    this.bootKind = 'booted';
+    const ready = g.ready;
+    if (ready !== undefined) {
+      try {
+        await cachedEntry(snap, SNAPSHOT_MS, undefined, async (tmp) => {
+          fs.mkdirSync(tmp, { recursive: true });
+          await g.saveSnapshot(path.join(tmp, 'guest.mig'), SNAPSHOT_MS);
+          fs.writeFileSync(path.join(tmp, 'ready.json'), JSON.stringify(ready));
+        });
+      } catch (e) {
+        // Without a snapshot every fresh boot is a real boot: slower, not wrong.
+        this.options.progress?.(`${this.id}: could not save a fresh-boot snapshot (${e instanceof Error ? e.message : String(e)}); fresh boots will reboot`);
+      }
+    }
+    return g;
   }
 
   /** Chooses KVM or TCG (trying KVM once per host boot, the verdict cached) and boots. */
@@ -186,7 +256,7 @@ export class VmTarget implements Target {
       return g;
     } catch (e) {
       if (wanted === 'kvm' || !(e instanceof TargetError)) throw e;
-      const why = `/dev/kvm did not boot the guest within ${KVM_TRIAL_MS / 1000} s (${e.message.split(':')[1]?.trim().slice(0, 80) ?? 'no answer'})`;
+      const why = e instanceof TargetTimeoutError ? `/dev/kvm did not boot the guest within ${KVM_TRIAL_MS / 1000} s` : `/dev/kvm failed: ${e.message.slice(0, 120)}`;
       try {
         fs.writeFileSync(verdictFile, `${why}\n`);
       } catch {
@@ -243,6 +313,7 @@ export class VmTarget implements Target {
       memoryKiB: g.ready.memoryKiB,
       node: g.ready.node,
       bootMs: g.readyAt - g.started,
+      boot: this.bootKind,
       boots: this.boots,
     };
     return { hello, vm };
@@ -256,7 +327,9 @@ export class VmTarget implements Target {
   }
 
   private async execNow(script: string, onResult: ((result: OpResult) => void) | undefined): Promise<ExecOutcome> {
+    if (needsFreshBoot(script) && this.casesSinceBoot > 0) await this.restart();
     const g = await this.running();
+    this.casesSinceBoot += 1;
     const sock = this.connection;
     const reader = this.reader;
     const hello = this.hello;
@@ -291,6 +364,10 @@ export class VmTarget implements Target {
    */
   async freshBoot(): Promise<void> {
     await this.queue;
+    await this.restart();
+  }
+
+  private async restart(): Promise<void> {
     this.disconnect();
     this.guest?.kill();
     await this.guest?.exited(5_000);
