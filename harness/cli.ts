@@ -2,7 +2,12 @@
  * ashmem-harness command line: profiles, predict, judge, exec, run, diff, conform.
  * Exit codes: 0 consistent / done, 1 divergence, 2 usage or environment error.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { kernelRelease, pageSize, wholeNumber } from './cli-values.js';
+import { windowTooLarge } from './check/window-limit.js';
+import { packageRoot } from './package-root.js';
 import { environmentFromHello, findHello } from './check/environment.js';
 import { diffProfiles } from './check/diff.js';
 import { formatDivergence, judge, type JudgeOptions } from './check/judge.js';
@@ -17,22 +22,30 @@ import { registerTargetCommands } from './commands.js';
 /** Exit codes. */
 export const EXIT = { ok: 0, diverged: 1, usage: 2 } as const;
 
-function int(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number, got "${v}"`);
-    return n;
-  };
+const int = wholeNumber;
+
+/** This package's version (package.json), for --version. */
+function packageVersion(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown };
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+}
+
+/** Reads a script for the model: refuses windows the model cannot walk in bounded time and memory. */
+function readModelScript(file: string): ReturnType<typeof readScript> {
+  const read = readScript(file);
+  const tooLarge = windowTooLarge(read.script);
+  if (tooLarge !== undefined) throw new InputError(tooLarge);
+  return read;
 }
 
 /** Options that describe the machine, for predict and judge (a results file's hello line wins). */
 export function environmentOptions(cmd: Command): Command {
   return cmd
-    .option('--page-size <bytes>', 'kernel page size', int('page size'))
+    .option('--page-size <bytes>', 'kernel page size: a power of two from 4096 to 65536', pageSize)
     .option('--no-root', 'the caller lacks CAP_SYS_ADMIN (PURGE_ALL_CACHES gives EPERM, drop_caches EACCES)')
     .addOption(new Option('--bits <bits>', 'the caller\'s word size').choices(['32', '64']))
     .addOption(new Option('--kernel-bits <bits>', 'the kernel\'s word size').choices(['32', '64']))
-    .option('--kernel <release>', 'kernel release (6.0+ seeks files without FMODE_LSEEK; drop_caches repeats its passes by version, §12)')
+    .option('--kernel <release>', 'kernel release as uname -r prints it (6.0+ seeks files without FMODE_LSEEK; drop_caches repeats its passes by version, §12)', kernelRelease)
     .option('--api-level <n>', 'Android API level of the Java layer (MemoryFile changed at 27, §8)', int('API level'));
 }
 
@@ -108,6 +121,7 @@ function write(line: unknown): void {
 export function program(): Command {
   const p = new Command('ashmem-harness')
     .description('Conformance and differential testing of Android ashmem against an executable model of the driver')
+    .version(packageVersion(), '--version', 'print the version and exit')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
@@ -122,7 +136,7 @@ export function program(): Command {
     .requiredOption('--profile <id>', 'model profile (see "profiles")')
     .argument('<script>', 'op script file, or - for standard input')
     .action((file: string, flags: EnvFlags & WorldFlags & { profile: string }) => {
-      const { script } = readScript(file);
+      const { script } = readModelScript(file);
       predict(script, profileById(flags.profile), environmentFrom(flags), judgeOptionsFrom(flags), write);
     });
 
@@ -133,7 +147,7 @@ export function program(): Command {
     .argument('<script>', 'op script file')
     .argument('<results>', 'JSON Lines results (from exec, a device, or a file), or - for standard input')
     .action(async (file: string, resultsFile: string, flags: EnvFlags & WorldFlags & { profile: string; target?: string }) => {
-      const { script } = readScript(file);
+      const { script } = readModelScript(file);
       const { results, meta, fileLines } = readResults(resultsFile);
       const hello = findHello(meta);
       const env = environmentFrom(flags, hello === undefined ? DEFAULT_ENVIRONMENT : environmentFromHello(hello));
@@ -161,9 +175,9 @@ export function program(): Command {
     .description('model against model: shrunk scripts that tell two driver lineages apart')
     .requiredOption('--profile <id>', 'lineage A')
     .requiredOption('--against <id>', 'lineage B')
-    .option('--cases <n>', 'generated cases', int('cases'), 300)
+    .option('--cases <n>', 'generated cases (at least 1)', int('cases', 1), 300)
     .option('--seed <n>', 'seed (the same seed finds the same scripts)', int('seed'), 1)
-    .option('--length <n>', 'ops per case at most', int('length'), 40)
+    .option('--length <n>', 'ops per case at most (at least 1)', int('length', 1), 40)
     .action(async (flags: EnvFlags & { profile: string; against: string; cases: number; seed: number; length: number }) => {
       const a = profileById(flags.profile);
       const b = profileById(flags.against);

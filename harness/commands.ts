@@ -5,10 +5,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { wholeNumber } from './cli-values.js';
+import { checkOutFile, prepareOutFolder } from './out-folder.js';
 import type { JudgeOptions } from './check/judge.js';
 import { QUIET } from './check/worlds.js';
 import type { Report } from './report/types.js';
-import { JsonlSink, readScript } from './io.js';
+import { InputError, JsonlSink, escapedText, readScript } from './io.js';
 import type { ResolveOptions } from './targets/resolve.js';
 import type { Target } from './targets/target.js';
 import type { OpResult } from './ops/result.js';
@@ -68,19 +70,31 @@ export function resolveOptionsFrom(f: TargetFlags): ResolveOptions {
   };
 }
 
-/** Opens targets; the adb stack is loaded only when a command needs a target. */
-export async function openTargets(flags: TargetFlags): Promise<Target[]> {
-  const { resolveTargets } = await import('./targets/resolve.js');
-  return resolveTargets(flags.target.length > 0 ? flags.target : ['local'], resolveOptionsFrom(flags));
+/** The first `--target` value given twice, if any. */
+function repeatedSpec(specs: readonly string[]): string | undefined {
+  return specs.find((s, i) => specs.indexOf(s) !== i);
 }
 
-function int(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a whole number, got "${v}"`);
-    return n;
-  };
+/**
+ * Opens targets; the adb stack is loaded only when a command needs a target.
+ * @throws InputError when a target is named twice (`--target local --target local`, or
+ *   `adb:all` with one of its devices): it would run every case twice on one device
+ */
+export async function openTargets(flags: TargetFlags): Promise<Target[]> {
+  const twice = repeatedSpec(flags.target);
+  if (twice !== undefined) throw new InputError(`--target ${escapedText(twice)} is given twice: name each target once`);
+  const { resolveTargets } = await import('./targets/resolve.js');
+  const targets = await resolveTargets(flags.target.length > 0 ? flags.target : ['local'], resolveOptionsFrom(flags));
+  const ids = targets.map((t) => t.id);
+  const dup = repeatedSpec(ids);
+  if (dup !== undefined) {
+    for (const t of targets) await t.close();
+    throw new InputError(`target ${dup} is named twice (by ${flags.target.join(', ')}): name each device once`);
+  }
+  return targets;
 }
+
+const int = wholeNumber;
 
 interface BusyFlags { otherUsers?: boolean; quiet?: boolean; backgroundReclaim?: boolean; shrinker?: 'any-prefix' | 'batches' }
 
@@ -155,8 +169,13 @@ export function registerTargetCommands(p: Command): void {
     .option('--out <file>', 'also append the lines to this file as they arrive')
     .action(async (file: string, flags: TargetFlags & { out?: string }) => {
       const { text } = readScript(file); // fail on a bad script before touching a device
+      if (flags.target.length > 1) throw new InputError(`exec runs on one target, got ${flags.target.length} (--target ${flags.target.map(escapedText).join(' --target ')}): keep one (run and conform take several)`);
+      if (flags.out !== undefined) checkOutFile(flags.out);
       const targets = await openTargets(flags);
-      if (targets.length !== 1) throw new Error(`exec runs on one target; ${flags.target.join(' ')} names ${targets.length}`);
+      if (targets.length !== 1) {
+        for (const t of targets) await t.close();
+        throw new InputError(`exec runs on one target; ${flags.target.join(' ')} names ${targets.length} (${targets.map((t) => t.id).join(', ')}): name one device`);
+      }
       const target = targets[0] as (typeof targets)[0];
       const sink = flags.out === undefined ? undefined : new JsonlSink(flags.out);
       const emit = (v: unknown): void => {
@@ -176,14 +195,16 @@ export function registerTargetCommands(p: Command): void {
   busyOptions(targetOptions(p.command('run')))
     .description('generated cases on the target(s): executed, judged, divergences shrunk, reports written')
     .option('--profile <id>', 'model profile, or auto (from the target\'s facts and fingerprints)', 'auto')
-    .option('--cases <n>', 'cases in all (sharded across targets)', int('cases'), 100)
+    .option('--cases <n>', 'cases in all, at least 1 (sharded across targets)', int('cases', 1), 100)
     .option('--seed <n>', 'seed: the same seed gives the same cases', int('seed'), 1)
-    .option('--length <n>', 'ops per case at most (after the prelude)', int('length'), 40)
+    .option('--length <n>', 'ops per case at most, at least 1 (after the prelude)', int('length', 1), 40)
     .option('--shrink-budget <n>', 're-executions allowed to shrink one divergence', int('shrink budget'), 200)
-    .requiredOption('--out <dir>', 'report folder (results.jsonl, report.json, junit.xml, report.html, repro/)')
-    .action(async (flags: TargetFlags & BusyFlags & { profile: string; cases: number; seed: number; length: number; shrinkBudget: number; out: string }) => {
+    .requiredOption('--out <dir>', 'report folder (results.jsonl, raw.jsonl, report.json, junit.xml, report.html, repro/); an earlier run\'s files there are replaced')
+    .option('--force', 'run even if --out holds files the harness did not write (they are left alone)')
+    .action(async (flags: TargetFlags & BusyFlags & { profile: string; cases: number; seed: number; length: number; shrinkBudget: number; out: string; force?: boolean }) => {
       const { prepareTargets, runCases } = await import('./check/run.js');
       const { createProgress } = await import('./report/progress.js');
+      prepareOutFolder(flags.out, flags.force === true);
       const targets = await openTargets(flags);
       try {
         const prepared = await prepareTargets(targets, flags.profile);
@@ -206,19 +227,21 @@ export function registerTargetCommands(p: Command): void {
     .description('the curated suite: one scenario per behaviour of the spec, judged per scenario on each target')
     .option('--profile <id>', 'model profile, or auto', 'auto')
     .option('--only <pattern>', 'only scenarios whose name matches this regular expression')
-    .requiredOption('--out <dir>', 'report folder (results.jsonl, report.json, junit.xml, report.html)')
-    .action(async (flags: TargetFlags & BusyFlags & { profile: string; only?: string; out: string }) => {
+    .requiredOption('--out <dir>', 'report folder (results.jsonl, report.json, junit.xml, report.html); an earlier run\'s files there are replaced')
+    .option('--force', 'run even if --out holds files the harness did not write (they are left alone)')
+    .action(async (flags: TargetFlags & BusyFlags & { profile: string; only?: string; out: string; force?: boolean }) => {
       const { prepareTargets } = await import('./check/run.js');
       const { conformSuite, loadScenarios } = await import('./check/conform.js');
       const { createProgress } = await import('./report/progress.js');
       let only: RegExp | undefined;
       try {
         only = flags.only === undefined ? undefined : new RegExp(flags.only);
-      } catch {
-        throw new InvalidArgumentError(`--only is not a valid regular expression: ${flags.only ?? ''}`);
+      } catch (e) {
+        throw new InputError(`--only ${escapedText(flags.only ?? '')} is not a valid regular expression (${(e as Error).message}); escape ( [ { \\ with a backslash`);
       }
       const scenarios = loadScenarios(undefined, only);
-      if (scenarios.length === 0) throw new InvalidArgumentError(`no scenario matches --only ${flags.only ?? ''}`);
+      if (scenarios.length === 0) throw new InputError(`no scenario name matches --only ${escapedText(flags.only ?? '')} (names look like 3.6-status-order; see conformance/scenarios/)`);
+      prepareOutFolder(flags.out, flags.force === true);
       const targets = await openTargets(flags);
       try {
         const prepared = await prepareTargets(targets, flags.profile);

@@ -23,15 +23,40 @@ export function readInput(file: string): string {
   }
 }
 
-/** Reads and parses an op script; every bad line is listed as FILE:LINE:COL. */
+/** Most parse errors printed; the rest are counted ("and N more"). */
+export const MAX_SHOWN_ERRORS = 20;
+
+/** Longest run of non-blank characters shown from a script in a message (a token, mostly). */
+const MAX_SHOWN_TOKEN = 60;
+
+/** Every character outside printable ASCII escaped (`\x1b`, `\u{e9}`): no terminal control sequence gets through. */
+export function escapedText(text: string): string {
+  return text.replace(/[^\x20-\x7e]/gu, (c) => {
+    const n = c.codePointAt(0) ?? 0;
+    return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u{${n.toString(16)}}`;
+  });
+}
+
+/**
+ * Text from a script made safe for a terminal: every character outside printable ASCII is
+ * escaped (`\x1b`, `\u{e9}`), and any run of non-blank characters is cut to a readable length.
+ */
+export function shownText(text: string): string {
+  return escapedText(text).replace(new RegExp(`\\S{${MAX_SHOWN_TOKEN + 1},}`, 'g'), (run) => `${run.slice(0, MAX_SHOWN_TOKEN)}...(${run.length} characters)`);
+}
+
+/** Reads and parses an op script; bad lines are listed as FILE:LINE:COL (the first {@link MAX_SHOWN_ERRORS}). */
 export function readScript(file: string): { text: string; script: Script } {
   const text = readInput(file);
   try {
     return { text, script: parseScript(text) };
   } catch (e) {
     if (e instanceof ScriptErrors) {
-      const where = file === '-' ? '<stdin>' : file;
-      throw new InputError(e.errors.map((x) => `${where}:${x.line}:${x.col}: ${x.detail}`).join('\n') + '\n(see docs/op-scripts.md)');
+      const where = escapedText(file === '-' ? '<stdin>' : file);
+      const shown = e.errors.slice(0, MAX_SHOWN_ERRORS).map((x) => `${where}:${x.line}:${x.col}: ${shownText(x.detail)}`);
+      const more = e.errors.length - shown.length;
+      if (more > 0) shown.push(`... and ${more} more error line(s)`);
+      throw new InputError(shown.join('\n') + '\n(see docs/op-scripts.md)');
     }
     throw e;
   }
@@ -52,7 +77,7 @@ export function readResults(file: string): { results: OpResult[]; meta: unknown[
     try {
       v = JSON.parse(line);
     } catch {
-      throw new InputError(`${file}:${idx + 1}: not a JSON object: ${line.slice(0, 80)}`);
+      throw new InputError(`${escapedText(file)}:${idx + 1}: not a JSON object: ${shownText(line.slice(0, 80))}`);
     }
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InputError(`${file}:${idx + 1}: expected a JSON object per line`);
     if ('i' in v || 'op' in v) {

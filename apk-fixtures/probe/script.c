@@ -72,9 +72,12 @@ int reader_next(struct line_reader *r, const unsigned char **line, size_t *len, 
       }
       r->start = r->end = 0;
     } else if (nl) {
+      /* A whole line in the buffer may still be over the limit (the buffer holds a little more). */
+      size_t n = (size_t)(nl - s);
       *line = s;
-      *len = (size_t)(nl - s);
-      r->start += *len + 1;
+      *too_long = n > PROBE_MAX_LINE;
+      *len = *too_long ? PROBE_MAX_LINE : n;
+      r->start += n + 1;
       return 1;
     } else if (avail > PROBE_MAX_LINE) {
       *line = s;

@@ -250,6 +250,24 @@ function checkHandles(ops: readonly Op[]): ScriptError[] {
 }
 
 /**
+ * A line over {@link LIMITS.lineBytes} UTF-8 bytes is an error, as in the probe (which reads at
+ * most that much of a line), at the probe's column: that of the first character that starts past
+ * the limit (a character cut by the limit counts as read).
+ */
+function overlongLine(text: string, line: number): ScriptError | undefined {
+  if (text.length * 3 <= LIMITS.lineBytes) return undefined; // a UTF-16 unit is at most 3 UTF-8 bytes
+  const tooLong = (col: number): ScriptError => new ScriptError(line, col, `line too long (more than ${LIMITS.lineBytes} bytes)`);
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff) continue; // the second half of a pair: counted with the first
+    if (bytes >= LIMITS.lineBytes) return tooLong(i + 1);
+    bytes += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdbff ? 4 : 3;
+  }
+  return bytes > LIMITS.lineBytes ? tooLong(text.length + 1) : undefined;
+}
+
+/**
  * Parses a whole script. Throws {@link ScriptErrors} listing every bad line.
  * @param text - the script text
  */
@@ -258,6 +276,11 @@ export function parseScript(text: string): Script {
   const errors: ScriptError[] = [];
   const lines = text.split('\n');
   lines.forEach((raw, idx) => {
+    const long = overlongLine(raw, idx + 1);
+    if (long !== undefined) {
+      errors.push(long);
+      return;
+    }
     try {
       const op = parseLine(raw, idx + 1);
       if (op !== undefined) ops.push(op);

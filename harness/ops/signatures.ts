@@ -132,4 +132,6 @@ export const LIMITS = {
   stringBytes: 65536,
   pressureMib: 1 << 20,
   pressureSeconds: 3600,
+  /** Longest line in UTF-8 bytes, newline excluded (the probe's PROBE_MAX_LINE): longer is a parse error. */
+  lineBytes: 1 << 20,
 } as const;

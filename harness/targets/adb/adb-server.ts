@@ -5,7 +5,8 @@
  *
  * adbkit starts a server on its own when a connection is refused, unbounded and on whatever host
  * it was given. We turn that off (its `bin` is `false`) and start local servers ourselves,
- * bounded, with a clear error when `adb` is missing; remote servers are never started.
+ * bounded, with a clear error when `adb` is missing; remote servers, and servers the user named
+ * explicitly, are never started.
  *
  * adbkit's promises are typed as Bluebird, whose types are not installed here, so every result
  * is given its type explicitly where it crosses into our code.
@@ -42,6 +43,12 @@ export interface AdbServerOptions {
   readonly bin?: string;
   /** Bound of one host query, ms (default 10 000). */
   readonly timeoutMs?: number;
+  /**
+   * Whether a local server that does not answer may be started (default true). False for a
+   * server the user named (`--adb-server`, `adb:SERIAL@HOST:PORT`): that one is used, never
+   * started, so a typo does not leave an adb server running on some port.
+   */
+  readonly mayStart?: boolean;
 }
 
 /** The port of the default server: `ANDROID_ADB_SERVER_PORT`, else 5037. */
@@ -80,12 +87,15 @@ export class AdbServer {
   readonly port: number;
   readonly bin: string;
   readonly timeoutMs: number;
+  /** See {@link AdbServerOptions.mayStart}. */
+  readonly mayStart: boolean;
 
   constructor(options: AdbServerOptions = {}) {
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port ?? defaultServerPort();
     this.bin = options.bin ?? 'adb';
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.mayStart = options.mayStart ?? true;
     this.client = adbkit.Adb.createClient({ host: this.host, port: this.port, bin: 'false' });
   }
 
@@ -126,11 +136,14 @@ export class AdbServer {
   }
 
   /**
-   * Makes sure the server answers: a local one is started (`adb -P PORT start-server`) if
-   * nothing listens; a remote one must already run.
+   * Makes sure the server answers: the default local one is started (`adb -P PORT start-server`)
+   * if nothing listens; a remote one, or one the user named, must already run.
    */
   async ensureRunning(): Promise<void> {
     if (await this.reachable()) return;
+    if (this.local && !this.mayStart) {
+      throw new AdbServerError(`no adb server answers at ${this.address}, and a server given explicitly is used, never started: start it (adb -P ${this.port} start-server) or fix --adb-server`);
+    }
     if (!this.local) throw new AdbServerError(`no adb server answers at ${this.address}: start it there (adb -a -P ${this.port} server nodaemon) or fix --adb-server`);
     await this.runAdb(['start-server'], Math.max(this.timeoutMs, 20_000));
     for (let i = 0; i < 50; i++) {

@@ -55,6 +55,8 @@ export function selectServers(options: AdbServersOptions = {}): AdbServer[] {
         port: a.port,
         ...(options.adbBin !== undefined ? { bin: options.adbBin } : {}),
         ...(options.hostTimeoutMs !== undefined ? { timeoutMs: options.hostTimeoutMs } : {}),
+        // Only the default server may be started; one named with --adb-server is used as it is.
+        mayStart: specs.length === 0,
       }),
     );
   }
@@ -70,7 +72,7 @@ export async function findDevices(spec: AdbTargetSpec, servers: readonly AdbServ
   const idFor = (server: AdbServer, serial: string): string => (several ? `adb:${serial}@${server.address}` : `adb:${serial}`);
   const scoped: AdbServer[] = spec.kind === 'serial' && spec.server !== undefined ? servers.filter((s) => s.host === spec.server?.host && s.port === spec.server.port) : [...servers];
   if (scoped.length === 0 && spec.kind === 'serial' && spec.server !== undefined) {
-    scoped.push(new AdbServer({ host: spec.server.host, port: spec.server.port }));
+    scoped.push(new AdbServer({ host: spec.server.host, port: spec.server.port, mayStart: false }));
   }
   const found: FoundDevice[] = [];
   const states: string[] = [];
