@@ -25,6 +25,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -112,7 +113,15 @@ static void write_hello(void) {
     fputs(",\"node\":", g_out);
     json_write_str(g_out, (const unsigned char *)g_cfg.node, strlen(g_cfg.node));
   }
-  fprintf(g_out, ",\"uid\":%u,\"page_size\":%ld,\"features\":[", (unsigned)getuid(), page);
+  fprintf(g_out, ",\"uid\":%u,\"page_size\":%ld", (unsigned)getuid(), page);
+  /* RAM and swap: heuristic overcommit refuses one commit larger than both together. */
+  struct sysinfo si;
+  if (sysinfo(&si) == 0) {
+    uint64_t unit = si.mem_unit ? si.mem_unit : 1;
+    fprintf(g_out, ",\"mem_bytes\":%llu,\"swap_bytes\":%llu", (unsigned long long)((uint64_t)si.totalram * unit),
+            (unsigned long long)((uint64_t)si.totalswap * unit));
+  }
+  fputs(",\"features\":[", g_out);
   /* Features: what this probe can do here. */
   const char *sep = "";
   int mfd = (int)syscall(SYS_memfd_create, "probe", 1u);

@@ -440,6 +440,45 @@ static void do_set_name(const struct op *op) {
   finish_call(op, r, err);
 }
 
+/** Pages of fresh zero memory (readable and writable), or NULL. */
+static unsigned char *pages_alloc(size_t npages) {
+  void *p = mmap(NULL, npages * page_size(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+/* The name and its NUL end exactly at the end of a readable page; the next page is PROT_NONE.
+ * strncpy_from_user stops at the NUL; a driver that copies a fixed 256 bytes faults (§3.2). */
+static void do_set_name_at_page_end(const struct op *op) {
+  size_t page = page_size(), need = op->str_len + 1, npages = (need + page - 1) / page;
+  unsigned char *base = pages_alloc(npages + 1);
+  if (base == NULL || mprotect(base + npages * page, page, PROT_NONE) != 0) {
+    if (base != NULL) munmap(base, (npages + 1) * page);
+    finish_error(op, "unsupported", "cannot set up a buffer that ends at an unreadable page here");
+    return;
+  }
+  unsigned char *buf = base + npages * page - need;
+  memcpy(buf, op->str, op->str_len);
+  buf[op->str_len] = '\0';
+  int err, r = ioctl_int(region_fd(op->arg[0]), ASHMEM_SET_NAME, (unsigned long)(uintptr_t)buf, &err);
+  munmap(base, (npages + 1) * page);
+  finish_call(op, r, err);
+}
+
+/* A raw ioctl whose argument points at the given bytes, at the start of zeroed pages (at least
+ * one), so a command that reads or writes a small struct finds valid memory. */
+static void do_ioctl_buf(const struct op *op) {
+  size_t page = page_size(), npages = op->str_len == 0 ? 1 : (op->str_len + page - 1) / page;
+  unsigned char *buf = pages_alloc(npages);
+  if (buf == NULL) {
+    finish_error(op, "unsupported", "cannot allocate the ioctl buffer here");
+    return;
+  }
+  memcpy(buf, op->str, op->str_len);
+  int err, r = ioctl_int(region_fd(op->arg[0]), (unsigned long)op->arg[1], (unsigned long)(uintptr_t)buf, &err);
+  munmap(buf, npages * page);
+  finish_call(op, r, err);
+}
+
 static void do_get_name(const struct op *op) {
   /* Two calls over two sentinel fills tell exactly which bytes the kernel wrote. The 256-byte
    * buffer sits at the start of a larger one so an overlong copy is seen, not a crash. */
@@ -525,6 +564,16 @@ static void do_munmap(const struct op *op) {
   int err = errno;
   if (r == 0) m->live = 0;
   finish_call(op, r, err);
+}
+
+/* munmap of a window inside a mapping: the kernel checks alignment and length (EINVAL); the
+ * window check keeps the call from reaching memory the script does not own. */
+static void do_munmap_range(const struct op *op) {
+  unsigned char *p = window(op, op->arg[1], op->arg[2]);
+  if (p == NULL) return;
+  errno = 0;
+  int r = munmap(p, (size_t)op->arg[2]);
+  finish_call(op, r, errno);
 }
 
 static void do_mprotect(const struct op *op) {
@@ -615,6 +664,47 @@ static void do_fstat(const struct op *op) {
     res_i64("size", (int64_t)st.st_size);
   }
   res_end();
+}
+
+/* capget/capset with the v3 layout (two 32-bit words per set), declared here: libc headers only. */
+struct cap_header {
+  uint32_t version;
+  int pid;
+};
+struct cap_data {
+  uint32_t effective, permitted, inheritable;
+};
+#define CAP_V3 0x20080522u
+#define CAP_BIT_SETPCAP 8
+#define CAP_BIT_SYS_ADMIN 21
+#ifndef PR_CAPBSET_DROP
+#define PR_CAPBSET_DROP 24
+#endif
+
+/* Drops CAP_SYS_ADMIN from this process: from the bounding set first (needs CAP_SETPCAP, which
+ * stays), then from effective, permitted and inheritable. A process without it only narrows
+ * sets it does not hold: capset always allows that. */
+static void do_drop_cap(const struct op *op) {
+  struct cap_header h = {CAP_V3, 0};
+  struct cap_data d[2];
+  memset(d, 0, sizeof d);
+  if (syscall(SYS_capget, &h, d) == -1) {
+    finish_call(op, -1, errno);
+    return;
+  }
+  if (((d[0].effective >> CAP_BIT_SETPCAP) & 1u) && prctl(PR_CAPBSET_DROP, CAP_BIT_SYS_ADMIN, 0, 0, 0) == -1) {
+    finish_call(op, -1, errno);
+    return;
+  }
+  uint32_t bit = 1u << CAP_BIT_SYS_ADMIN;
+  d[0].effective &= ~bit;
+  d[0].permitted &= ~bit;
+  d[0].inheritable &= ~bit;
+  h.version = CAP_V3;
+  h.pid = 0;
+  errno = 0;
+  long r = syscall(SYS_capset, &h, d);
+  finish_call(op, r, errno);
 }
 
 static void do_drop_caches(const struct op *op) {
@@ -749,6 +839,10 @@ void op_execute(const struct op *op) {
     break;
   case OP_DROP_CACHES: do_drop_caches(op); break;
   case OP_PRESSURE: do_pressure(op); break;
+  case OP_SET_NAME_AT_PAGE_END: do_set_name_at_page_end(op); break;
+  case OP_IOCTL_BUF: do_ioctl_buf(op); break;
+  case OP_MUNMAP_RANGE: do_munmap_range(op); break;
+  case OP_DROP_CAP: do_drop_cap(op); break;
   default:
     finish_error(op, "unsupported", "this op does not run in the native probe");
     break;

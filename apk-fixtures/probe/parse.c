@@ -42,7 +42,7 @@ const struct op_spec OP_SPECS[OP_COUNT] = {
   [OP_MINCORE] = {"mincore", "m offset len", 3, {A_MAPPING, A_COUNT, A_COUNT}, 0, 0, 0},
   [OP_READ] = {"read", "r len", 2, {R, A_COUNT}, 0, 0, 0},
   [OP_WRITE] = {"write", "r len", 2, {R, A_COUNT}, 0, 0, 0},
-  [OP_LSEEK] = {"lseek", "r offset whence", 3, {R, A_COUNT, A_WHENCE}, 0, 0, 0},
+  [OP_LSEEK] = {"lseek", "r offset whence", 3, {R, A_OFFSET, A_WHENCE}, 0, 0, 0},
   [OP_FSTAT] = {"fstat", "r", 1, {R}, 0, 0, 0},
   [OP_TRUNCATE] = {"truncate", "r size", 2, {R, A_COUNT}, 0, 0, 0},
   [OP_ADD_SEALS] = {"add_seals", "r seals", 2, {R, A_U32}, 0, 0, 0},
@@ -52,6 +52,10 @@ const struct op_spec OP_SPECS[OP_COUNT] = {
   [OP_PRESSURE] = {"pressure", "mib seconds", 2, {A_COUNT, A_COUNT}, 0, 0, 0},
   [OP_FORK] = {"fork", "child", 1, {A_NEW_PROC}, 0, 0, 0},
   [OP_EXIT] = {"exit", "child", 1, {A_PROC}, 0, 0, 0},
+  [OP_SET_NAME_AT_PAGE_END] = {"set_name_at_page_end", "r name", 2, {R, A_STRING}, 0, 0, 0},
+  [OP_IOCTL_BUF] = {"ioctl_buf", "r cmd bytes", 3, {R, A_WORD, A_STRING}, 0, 0, 0},
+  [OP_MUNMAP_RANGE] = {"munmap_range", "m offset len", 3, {A_MAPPING, A_COUNT, A_COUNT}, 0, 0, 0},
+  [OP_DROP_CAP] = {"drop_cap", "cap", 1, {A_CAP}, 0, 0, 0},
   [OP_MF_CREATE] = {"mf_create", "f name length", 3, {A_NEW_MF, A_STRING, A_INT}, 0, 0, 1},
   [OP_MF_ALLOW_PURGING] = {"mf_allow_purging", "f allow", 2, {A_MF, A_BOOL}, 0, 0, 1},
   [OP_MF_IS_PURGING_ALLOWED] = {"mf_is_purging_allowed", "f", 1, {A_MF}, 0, 0, 1},
@@ -341,6 +345,7 @@ static const struct choice MODE_CHOICES[] = {{"rdwr", MODE_RDWR}, {"rdonly", MOD
 static const struct choice DROP_CHOICES[] = {{"1", 1}, {"2", 2}, {"3", 3}};
 static const struct choice PERS_CHOICES[] = {{"default", PERS_DEFAULT}, {"read_implies_exec", PERS_READ_IMPLIES_EXEC}};
 static const struct choice BOOL_CHOICES[] = {{"true", 1}, {"false", 0}};
+static const struct choice CAP_CHOICES[] = {{"sys_admin", CAP_KIND_SYS_ADMIN}};
 
 #define NCHOICES(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -391,6 +396,9 @@ static int read_arg(struct parser *p, const unsigned char *t, int type, const st
     return bounded(t, k, 0, 0xFFFFFFFFull, "a 32-bit unsigned value", "0..4294967295", out, err);
   case A_COUNT:
     return bounded(t, k, 0, 9007199254740991ull, "a count", "0..9007199254740991", out, err);
+  case A_OFFSET:
+    return bounded(t, k, 9007199254740991ull, 9007199254740991ull, "a file offset",
+                   "-9007199254740991..9007199254740991", out, err);
   case A_WORD:
     return bounded(t, k, 1ull << 63, UINT64_MAX, "a machine word",
                    "-9223372036854775808..18446744073709551615", out, err);
@@ -433,6 +441,7 @@ static int read_arg(struct parser *p, const unsigned char *t, int type, const st
   case A_DROP_MODE: return pick(t, k, DROP_CHOICES, NCHOICES(DROP_CHOICES), "a drop_caches value", out, err);
   case A_PERSONALITY: return pick(t, k, PERS_CHOICES, NCHOICES(PERS_CHOICES), "a personality", out, err);
   case A_BOOL: return pick(t, k, BOOL_CHOICES, NCHOICES(BOOL_CHOICES), "a boolean", out, err);
+  case A_CAP: return pick(t, k, CAP_CHOICES, NCHOICES(CAP_CHOICES), "a capability", out, err);
   default:
     return fail(err, t, k->start, "internal: unknown argument type %d", type);
   }
@@ -537,6 +546,6 @@ const char *arg_type_name(int type) {
       [A_MAP] = "map", [A_WHENCE] = "whence", [A_OPEN_MODE] = "open-mode", [A_DROP_MODE] = "drop-mode",
       [A_PERSONALITY] = "personality", [A_INT] = "int", [A_BOOL] = "bool", [A_MF] = "memoryfile",
       [A_NEW_MF] = "new-memoryfile", [A_SM] = "sharedmemory", [A_NEW_SM] = "new-sharedmemory",
-      [A_BUF] = "buffer", [A_NEW_BUF] = "new-buffer"};
+      [A_BUF] = "buffer", [A_NEW_BUF] = "new-buffer", [A_OFFSET] = "offset", [A_CAP] = "capability"};
   return type >= 0 && (size_t)type < sizeof names / sizeof names[0] && names[type] ? names[type] : "?";
 }

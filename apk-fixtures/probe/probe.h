@@ -77,7 +77,7 @@ enum arg_type {
   A_REGION, A_NEW_REGION, A_MAPPING, A_NEW_MAPPING, A_PROC, A_NEW_PROC,
   A_U32, A_COUNT, A_WORD, A_PROT, A_BYTE, A_STRING,
   A_MAP, A_WHENCE, A_OPEN_MODE, A_DROP_MODE, A_PERSONALITY, A_INT, A_BOOL,
-  A_MF, A_NEW_MF, A_SM, A_NEW_SM, A_BUF, A_NEW_BUF
+  A_MF, A_NEW_MF, A_SM, A_NEW_SM, A_BUF, A_NEW_BUF, A_OFFSET, A_CAP
 };
 
 /** Handle classes (which table or defined-set a handle belongs to). */
@@ -90,7 +90,7 @@ enum op_kind {
   OP_SET_NAME_NULL, OP_GET_NAME_NULL, OP_FILE_ID_NULL, OP_PURGE_ALL, OP_FILE_ID, OP_IOCTL,
   OP_MMAP, OP_MUNMAP, OP_MPROTECT, OP_FILL, OP_CHECK, OP_MINCORE, OP_READ, OP_WRITE, OP_LSEEK,
   OP_FSTAT, OP_TRUNCATE, OP_ADD_SEALS, OP_GET_SEALS, OP_PERSONALITY, OP_DROP_CACHES,
-  OP_PRESSURE, OP_FORK, OP_EXIT,
+  OP_PRESSURE, OP_FORK, OP_EXIT, OP_SET_NAME_AT_PAGE_END, OP_IOCTL_BUF, OP_MUNMAP_RANGE, OP_DROP_CAP,
   OP_MF_CREATE, OP_MF_ALLOW_PURGING, OP_MF_IS_PURGING_ALLOWED, OP_MF_WRITE, OP_MF_READ,
   OP_MF_LENGTH, OP_MF_CLOSE, OP_SM_CREATE, OP_SM_GET_SIZE, OP_SM_CLOSE, OP_SM_SET_PROTECT,
   OP_SM_MAP, OP_SM_MAP_RW, OP_SM_MAP_RO, OP_SM_UNMAP, OP_BUF_PUT, OP_BUF_GET, OP_APP_WAIT,
@@ -103,6 +103,7 @@ enum { MAP_KIND_SHARED = 0, MAP_KIND_PRIVATE = 1, MAP_KIND_SHARED_NORESERVE = 2,
 enum { WH_SET = 0, WH_CUR, WH_END, WH_DATA, WH_HOLE };
 enum { MODE_RDWR = 0, MODE_RDONLY = 1 };
 enum { PERS_DEFAULT = 0, PERS_READ_IMPLIES_EXEC = 1 };
+enum { CAP_KIND_SYS_ADMIN = 0 };
 
 struct op_spec {
   const char *name;
@@ -126,7 +127,7 @@ struct op {
   /** 0 for the main process p0, N for pN. */
   unsigned proc;
   uint64_t arg[PROBE_MAX_ARGS];
-  /** The decoded string argument (set_name, mf_create, sm_create), owned by the parser. */
+  /** The decoded string argument (set_name, ioctl_buf, mf_create, ...), owned by the parser. */
   const unsigned char *str;
   size_t str_len;
 };

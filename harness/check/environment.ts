@@ -19,6 +19,7 @@ function machine64(machine: string): boolean {
 /** The environment a hello line describes. */
 export function environmentFromHello(h: ProbeHello): Environment {
   const [major, minor] = kernelVersion(h.kernel);
+  const memory = typeof h.mem_bytes === 'number' && typeof h.swap_bytes === 'number' && h.mem_bytes > 0 ? { memoryBytes: h.mem_bytes + h.swap_bytes } : {};
   return {
     ...DEFAULT_ENVIRONMENT,
     pageSize: h.page_size,
@@ -28,6 +29,7 @@ export function environmentFromHello(h: ProbeHello): Environment {
     kernelSeeksWithoutFmode: major >= 6,
     // drop_caches' pass loop follows the release (§12); an unreadable one leaves every era admitted.
     ...(major > 0 ? { kernelVersion: [major, minor] as const } : {}),
+    ...memory,
   };
 }
 

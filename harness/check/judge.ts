@@ -131,7 +131,7 @@ export class JudgeSession {
       }
       // One world and a deterministic op: the common case, without building branch lists.
       const only = this.worlds.length === 1 && !o.backgroundReclaim ? (this.worlds[0] as Device) : undefined;
-      if (only !== undefined && only.choices(op, o.contended, o.shrinker ?? 'any-prefix') === undefined) {
+      if (only !== undefined && only.choices(op, o.contended, o.shrinker ?? 'any-prefix') === undefined && only.variants(op) === 1) {
         if (!matches(only.apply(op), obs, opts)) this.diverged(idx, obs);
         else if (o.checkInvariants) checkInvariants(only.kernel);
         continue;

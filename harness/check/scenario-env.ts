@@ -17,7 +17,7 @@ export function checkedProfiles(h: ScenarioHeader): readonly string[] {
 
 /**
  * The environment a scenario's `# env:` header asks for (DEFAULT_ENVIRONMENT otherwise):
- * `no-root`, `kernel X.Y`, `bits 32|64`, `api N`, space-separated.
+ * `no-root`, `kernel X.Y`, `bits 32|64`, `api N`, `memory MIB` (RAM plus swap), space-separated.
  * @throws {@link ScenarioHeaderError} naming file and line for an unknown word or a bad value
  */
 export function scenarioEnvironment(text: string, file: string): Environment {
@@ -45,7 +45,11 @@ export function scenarioEnvironment(text: string, file: string): Environment {
         const v = arg();
         if (!/^[1-9][0-9]*$/.test(v)) fail('api wants an API level');
         env = { ...env, apiLevel: Number(v) };
-      } else fail(`unknown env word "${w ?? ''}" (no-root, kernel X.Y, bits 32|64, api N)`);
+      } else if (w === 'memory') {
+        const v = arg();
+        if (!/^[1-9][0-9]*$/.test(v)) fail('memory wants MiB of RAM plus swap');
+        env = { ...env, memoryBytes: Number(v) * 1024 * 1024 };
+      } else fail(`unknown env word "${w ?? ''}" (no-root, kernel X.Y, bits 32|64, api N, memory MIB)`);
     }
   }
   return env;

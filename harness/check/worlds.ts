@@ -98,7 +98,13 @@ export function step(worlds: readonly Device[], op: Op, opts: WorldOptions): Bra
   for (const w of start) {
     const choices = w.choices(op, opts.contended, opts.shrinker ?? 'any-prefix');
     if (choices === undefined) {
-      branches.push({ world: w, result: w.apply(op) });
+      // Outcomes the target's configuration decides (overcommit, kernel version): one world
+      // each, the last reusing this one.
+      const n = w.variants(op);
+      for (let v = 0; v < n; v++) {
+        const world = v === n - 1 ? w : w.clone();
+        branches.push({ world, result: world.apply(op, undefined, v) });
+      }
       continue;
     }
     const add = (key: string, branch: () => Branch): void => {

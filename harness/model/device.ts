@@ -49,12 +49,18 @@ export class Device {
     return this.kernel.choices(op, contended, shrinker);
   }
 
+  /** How many outcomes the op admits besides purge choices (see {@link Kernel.variants}); Java ops have one. */
+  variants(op: Op): number {
+    return JAVA_KINDS.has(op.kind) ? 1 : this.kernel.variants(op);
+  }
+
   /**
    * Runs one op.
    * @param choice - for ops with {@link choices}, which admissible choice happened
+   * @param variant - for ops with several {@link variants}, which one happened
    */
-  apply(op: Op, choice?: number): OpResult {
-    if (!JAVA_KINDS.has(op.kind)) return this.kernel.apply(op as KernelOp, choice);
+  apply(op: Op, choice?: number, variant = 0): OpResult {
+    if (!JAVA_KINDS.has(op.kind)) return this.kernel.apply(op as KernelOp, choice, variant);
     const answer = javaOp(this.kernel, this.java, op as JavaOp, this.kernel.env.apiLevel);
     if (op.kind === 'app_wait') {
       // The harness may purge while the app waits, by reclaim the model does not follow.

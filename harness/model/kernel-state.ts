@@ -16,6 +16,13 @@ export interface Proc {
   readonly fds: Map<string, Area | null>;
   readonly maps: Map<string, Mapping | null>;
   readImpliesExec: boolean;
+  /** `drop_cap sys_admin` ran in this process (or its parent before the fork): no CAP_SYS_ADMIN even as root. */
+  noSysAdmin: boolean;
+}
+
+/** The process holds CAP_SYS_ADMIN in the initial namespace: root that has not dropped it (§3.7). */
+export function hasSysAdmin(env: { readonly root: boolean }, proc: Proc): boolean {
+  return env.root && !proc.noSysAdmin;
 }
 
 /** The kernel state and services a driver entry point may use. */

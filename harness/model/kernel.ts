@@ -7,16 +7,19 @@
 import { mapType, type KernelOp, type Op } from '../ops/ast.js';
 import type { OpResult } from '../ops/result.js';
 import { JAVA_KINDS } from '../ops/signatures.js';
-import { fail, ok, resultOf, type Answer } from './answer.js';
+import { fail, ok, resultOf, UNMODELLED, type Answer } from './answer.js';
 import { Area, PROT_EXEC, PROT_READ, SEAL } from './area.js';
 import { Backing } from './backing.js';
 import * as driver from './driver.js';
-import type { KernelState, Proc } from './kernel-state.js';
+import { hasSysAdmin, type KernelState, type Proc } from './kernel-state.js';
 import { Lru, rangePages } from './lru.js';
-import { appendPage, check, cloneMapping, fill, type Mapping } from './mapping.js';
+import { appendPage, check, cloneMapping, fill, mappingPages, type Mapping } from './mapping.js';
 import * as memfd from './memfd.js';
 import { DEFAULT_ENVIRONMENT, type Environment, type Features } from './profile.js';
+import { mmapCommit, type MmapCommit } from './commit.js';
+import { mayRefuseCommit } from './overcommit.js';
 import { Range } from './range.js';
+import { VFS_IOCTL } from './vfs-ioctl.js';
 import { admissiblePurgeAll, admissiblePurges, type ShrinkerModel } from './shrinker.js';
 import { decodeDropChoice, dropCachesOutcomes, encodeDropChoice, rulesFor } from './drop-caches.js';
 
@@ -38,7 +41,7 @@ export class Kernel implements KernelState {
     readonly features: Features,
     readonly env: Environment = DEFAULT_ENVIRONMENT,
   ) {
-    this.procs.set('p0', { fds: new Map(), maps: new Map(), readImpliesExec: false });
+    this.procs.set('p0', { fds: new Map(), maps: new Map(), readImpliesExec: false, noSysAdmin: false });
   }
 
   /** PAGE_ALIGN in the kernel's size_t. */
@@ -84,7 +87,8 @@ export class Kernel implements KernelState {
       return this.followsDropSlab(shrinker) ? this.dropCachesChoices() : admissiblePurges(this.features, this.lruPages(), shrinker);
     }
     if (op.kind === 'pressure') return admissiblePurges(this.features, this.lruPages(), shrinker);
-    if (op.kind === 'purge_all' && contended && this.env.root && this.features.flavor === 'ashmem' && this.features.pinning === 'real') {
+    const proc = this.procs.get(op.proc);
+    if (op.kind === 'purge_all' && contended && proc !== undefined && hasSysAdmin(this.env, proc) && this.features.flavor === 'ashmem' && this.features.pinning === 'real') {
       return admissiblePurgeAll(this.features, this.lru.length, contended);
     }
     return undefined;
@@ -117,15 +121,51 @@ export class Kernel implements KernelState {
   }
 
   /**
+   * How many outcomes the kernel admits for an op in this state, apart from purge choices: 1
+   * for a deterministic op; more where the target's configuration decides (a first mmap that
+   * may exceed the commit limit, an ioctl whose VFS answer changed by kernel version). Variant
+   * `v` of {@link apply} is the v-th of them; variant 0 is the one a quiet, default machine gives.
+   */
+  variants(op: Op): number {
+    if (op.kind === 'mmap') return this.mmapMayBeRefused(op) ? 2 : 1;
+    if (op.kind !== 'ioctl' && op.kind !== 'ioctl_buf') return 1;
+    const proc = this.procs.get(op.proc);
+    const area = proc?.fds.get(op.r) ?? null;
+    if (proc === undefined || area === null || area.kind !== 'ashmem' || this.env.ioctlEmulation !== 'none') return 1;
+    return driver.ioctlVariants(this, proc, op);
+  }
+
+  /**
    * Runs one op.
    * @param choice - for ops with {@link choices}, which admissible choice happened (default:
    *   the first, i.e. the least purging for triggers; PURGE_ALL_CACHES purges everything)
+   * @param variant - for ops with several {@link variants}, which one happened
    */
-  apply(op: Op, choice?: number): OpResult {
+  apply(op: Op, choice?: number, variant = 0): OpResult {
     // Ops of the Java layer never reach a kernel: answering one here (EBADF from a handle
     // lookup) would be a silent wrong prediction.
     if (JAVA_KINDS.has(op.kind)) throw new Error(`${op.kind} (line ${op.line}) is an op of the Java layer: run it on a Device, not on the Kernel`);
-    return resultOf(op, this.answer(op as KernelOp, choice));
+    return resultOf(op, this.answer(op as KernelOp, choice, variant));
+  }
+
+  /** The charges an mmap would make in this state (`commit.ts`), or null when it has no region. */
+  private mmapCharges(op: Extract<Op, { kind: 'mmap' }>): MmapCommit | null {
+    const area = this.procs.get(op.proc)?.fds.get(op.r) ?? null;
+    if (area === null) return null;
+    const ashmem = area.kind === 'ashmem';
+    return mmapCommit({
+      map: op.map,
+      prot: op.prot,
+      alignedLen: this.pageAlign(BigInt(op.len)),
+      ashmem,
+      newFileSize: ashmem && area.file === null ? this.pageAlign(area.size) : null,
+    });
+  }
+
+  /** Some charge of this mmap is above the commit limit: ENOMEM is admissible beside success (`overcommit.ts`). */
+  private mmapMayBeRefused(op: Extract<Op, { kind: 'mmap' }>): boolean {
+    const c = this.mmapCharges(op);
+    return c !== null && (mayRefuseCommit(this.env, c.mapping) || mayRefuseCommit(this.env, c.backingFile) || mayRefuseCommit(this.env, c.transient));
   }
 
   private proc(op: Op): Proc {
@@ -134,7 +174,7 @@ export class Kernel implements KernelState {
     return p;
   }
 
-  private answer(op: KernelOp, choice: number | undefined): Answer {
+  private answer(op: KernelOp, choice: number | undefined, variant: number): Answer {
     const proc = this.proc(op);
     switch (op.kind) {
       case 'open': {
@@ -162,28 +202,28 @@ export class Kernel implements KernelState {
         return ok(0);
       }
       case 'mmap':
-        return this.mmap(proc, op);
+        return this.mmap(proc, op, variant);
       case 'munmap': {
         if ((proc.maps.get(op.m) ?? null) === null) return stateError(op.m);
         proc.maps.set(op.m, null);
         return ok(0);
       }
-      case 'mprotect': {
-        const m = proc.maps.get(op.m) ?? null;
-        if (m === null) return stateError(op.m);
-        if ((op.prot & 7 & ~m.mayProt) !== 0) return fail('EACCES');
-        let prot = op.prot;
-        if (proc.readImpliesExec && (prot & PROT_READ) !== 0 && (m.mayProt & PROT_EXEC) !== 0) prot |= PROT_EXEC;
-        m.prot = prot;
+      case 'munmap_range':
+        return this.munmapRange(proc, op);
+      case 'mprotect':
+        return this.mprotect(proc, op);
+      case 'drop_cap':
+        // capset only narrows the sets, which any process may do; the bounding set goes too
+        // when the process may change it, so nothing it runs later regains the capability.
+        proc.noSysAdmin = true;
         return ok(0);
-      }
       case 'fill':
       case 'check':
       case 'mincore': {
         const m = proc.maps.get(op.m) ?? null;
         if (m === null) return stateError(op.m);
         if (op.offset + op.len > m.len) return { error: 'state', message: `window [${op.offset}, ${op.offset + op.len}) is outside mapping ${op.m} of ${m.len} bytes` };
-        if (op.kind === 'mincore') return ok(0);
+        if (op.kind === 'mincore') return this.holeIn(m, op.offset, op.len) ? fail('ENOMEM') : ok(0);
         const { pageSize, execImpliesRead } = this.env;
         const a = op.kind === 'fill' ? fill(m, op.offset, op.len, op.byte, pageSize, execImpliesRead) : check(m, op.offset, op.len, pageSize, execImpliesRead);
         if (a.signal !== null) return { signal: a.signal };
@@ -205,9 +245,11 @@ export class Kernel implements KernelState {
         this.shrinkerDeferred = undefined;
         return ok(0);
       case 'fork': {
-        const child: Proc = { fds: new Map(proc.fds), maps: new Map(), readImpliesExec: proc.readImpliesExec };
+        const child: Proc = { fds: new Map(proc.fds), maps: new Map(), readImpliesExec: proc.readImpliesExec, noSysAdmin: proc.noSysAdmin };
         for (const a of proc.fds.values()) if (a !== null) a.refs++;
-        for (const [h, m] of proc.maps) child.maps.set(h, m === null ? null : m.kind === 'shared' ? { ...m } : cloneMapping(m, m.area, m.backing));
+        // Shared pages stay shared (the same backing); private pages, holes and per-page
+        // protections are copied into the child.
+        for (const [h, m] of proc.maps) child.maps.set(h, m === null ? null : cloneMapping(m, m.area, m.backing));
         this.procs.set(op.child, child);
         return ok(0);
       }
@@ -219,12 +261,67 @@ export class Kernel implements KernelState {
         return ok(0);
       }
       default:
-        return this.fdOp(proc, op, choice);
+        return this.fdOp(proc, op, choice, variant);
     }
   }
 
+  /** munmap of a window inside a mapping (`munmap_range`): the pages become holes. */
+  private munmapRange(proc: Proc, op: Extract<KernelOp, { kind: 'munmap_range' }>): Answer {
+    const m = proc.maps.get(op.m) ?? null;
+    if (m === null) return stateError(op.m);
+    if (op.offset + op.len > m.len) return { error: 'state', message: `window [${op.offset}, ${op.offset + op.len}) is outside mapping ${op.m} of ${m.len} bytes` };
+    const ps = this.env.pageSize;
+    // mm/mmap.c do_munmap: the start must be page-aligned and the length non-zero; the length is
+    // rounded up to whole pages. The window stays inside the mapping's pages, so no other vma goes.
+    if (op.offset % ps !== 0 || op.len === 0) return fail('EINVAL');
+    const holes = m.holes ?? new Set<number>();
+    const last = Math.ceil((op.offset + op.len) / ps);
+    for (let j = op.offset / ps; j < last; j++) holes.add(j);
+    m.holes = holes;
+    return ok(0);
+  }
+
+  /**
+   * mprotect of a whole mapping. With holes (mm/mprotect.c): a hole at the start is ENOMEM with
+   * nothing changed; otherwise the vmas before the first hole are changed, then ENOMEM.
+   */
+  private mprotect(proc: Proc, op: Extract<KernelOp, { kind: 'mprotect' }>): Answer {
+    const m = proc.maps.get(op.m) ?? null;
+    if (m === null) return stateError(op.m);
+    const firstHole = this.firstHole(m);
+    if (firstHole === 0) return fail('ENOMEM');
+    if ((op.prot & 7 & ~m.mayProt) !== 0) return fail('EACCES');
+    let prot = op.prot;
+    if (proc.readImpliesExec && (prot & PROT_READ) !== 0 && (m.mayProt & PROT_EXEC) !== 0) prot |= PROT_EXEC;
+    if (firstHole === undefined) {
+      m.prot = prot;
+      m.pageProt = null;
+      return ok(0);
+    }
+    const pageProt = m.pageProt ?? new Map<number, number>();
+    for (let j = 0; j < firstHole; j++) pageProt.set(j, prot);
+    m.pageProt = pageProt;
+    return fail('ENOMEM');
+  }
+
+  /** The lowest unmapped page of a mapping's window, if any. */
+  private firstHole(m: Mapping): number | undefined {
+    if (m.holes === null) return undefined;
+    const n = mappingPages(m, this.env.pageSize);
+    for (let j = 0; j < n; j++) if (m.holes.has(j)) return j;
+    return undefined;
+  }
+
+  /** True when [offset, offset+len) of a mapping touches an unmapped page. */
+  private holeIn(m: Mapping, offset: number, len: number): boolean {
+    if (m.holes === null || len === 0) return false;
+    const ps = this.env.pageSize;
+    for (let j = Math.floor(offset / ps); j < Math.ceil((offset + len) / ps); j++) if (m.holes.has(j)) return true;
+    return false;
+  }
+
   /** Ops on a region handle. */
-  private fdOp(proc: Proc, op: Exclude<KernelOp, { kind: 'open' | 'close' | 'dup' | 'mmap' | 'munmap' | 'mprotect' | 'fill' | 'check' | 'mincore' | 'personality' | 'drop_caches' | 'pressure' | 'fork' | 'exit' }>, choice: number | undefined): Answer {
+  private fdOp(proc: Proc, op: Exclude<KernelOp, { kind: 'open' | 'close' | 'dup' | 'mmap' | 'munmap' | 'munmap_range' | 'mprotect' | 'fill' | 'check' | 'mincore' | 'personality' | 'drop_caches' | 'pressure' | 'fork' | 'exit' | 'drop_cap' }>, choice: number | undefined, variant: number): Answer {
     const area = proc.fds.get(op.r) ?? null;
     if (area === null) return fail('EBADF');
     switch (op.kind) {
@@ -248,18 +345,25 @@ export class Kernel implements KernelState {
       case 'status':
         // PIN/UNPIN/GET_PIN_STATUS have one number in every encoding (§1.3): skip decoding.
         if (area.kind === 'ashmem' && this.env.ioctlEmulation === 'none' && this.features.pinning === 'real') return driver.pinRequest(this, area, op.kind, op.offset, op.len);
-        return this.ioctl(proc, area, op, choice);
+        return this.ioctl(proc, area, op, choice, variant);
       default:
-        return this.ioctl(proc, area, op, choice);
+        return this.ioctl(proc, area, op, choice, variant);
     }
   }
 
-  private ioctl(proc: Proc, area: Area, op: Parameters<typeof driver.ioctl>[3], choice: number | undefined): Answer {
-    if (this.env.ioctlEmulation === 'qemu-user' && ((driver.ioctlCall(op, this.env.callerBits).cmd >>> 8) & 0xff) === 0x77) return fail('ENOSYS');
-    return area.kind === 'ashmem' ? driver.ioctl(this, proc, area, op, choice) : memfd.ioctl(this, proc, area, op);
+  private ioctl(proc: Proc, area: Area, op: Parameters<typeof driver.ioctl>[3], choice: number | undefined, variant: number): Answer {
+    if (this.env.ioctlEmulation === 'qemu-user') {
+      const cmd = driver.ioctlCall(op, this.env.callerBits).cmd;
+      if (((cmd >>> 8) & 0xff) === 0x77) return fail('ENOSYS');
+      // Other numbers: qemu forwards the ones it knows (FIOCLEX and FIONCLEX among them) and
+      // answers ENOSYS for the rest; which it knows is the emulator's business, not the kernel's.
+      const passed = cmd === VFS_IOCTL.FIOCLEX || cmd === VFS_IOCTL.FIONCLEX;
+      if ((op.kind === 'ioctl' || op.kind === 'ioctl_buf') && !passed) return { error: UNMODELLED, message: 'under qemu-user the emulator decides which non-ashmem ioctls reach the kernel' };
+    }
+    return area.kind === 'ashmem' ? driver.ioctl(this, proc, area, op, choice, variant) : memfd.ioctl(this, proc, area, op);
   }
 
-  private mmap(proc: Proc, op: Extract<KernelOp, { kind: 'mmap' }>): Answer {
+  private mmap(proc: Proc, op: Extract<KernelOp, { kind: 'mmap' }>, variant: number): Answer {
     proc.maps.set(op.m, null);
     const area = proc.fds.get(op.r) ?? null;
     if (area === null) return fail('EBADF');
@@ -269,9 +373,16 @@ export class Kernel implements KernelState {
     if (op.len === 0) return fail('EINVAL');
     const shared = mapType(op.map) === 'shared';
     if (shared && (op.prot & 2) !== 0 && !area.writable) return fail('EACCES');
+    // Variant 1 is the world where the kernel refuses the first charge above the commit limit
+    // (overcommit.ts); mmap_region charges a private writable mapping before the driver runs.
+    const charges = variant === 1 ? this.mmapCharges(op) : null;
+    const refuse = (bytes: bigint | undefined): boolean => bytes !== undefined && mayRefuseCommit(this.env, bytes);
+    if (refuse(charges?.mapping)) return fail('ENOMEM');
     let prot = op.prot;
     if (proc.readImpliesExec && (prot & PROT_READ) !== 0) prot |= PROT_EXEC;
-    const r = area.kind === 'ashmem' ? driver.mmap(this, area, op.len, prot) : memfd.mmap(area, shared, prot);
+    const r = area.kind === 'ashmem'
+      ? driver.mmap(this, area, op.len, prot, { file: refuse(charges?.backingFile), transient: shared && refuse(charges?.transient) })
+      : memfd.mmap(area, shared, prot);
     if ('errno' in r) return r;
     let may = r.mayProt;
     if (shared && !area.writable) may &= ~2;
@@ -286,6 +397,8 @@ export class Kernel implements KernelState {
       len: op.len,
       prot,
       mayProt: may,
+      holes: null,
+      pageProt: null,
     });
     return ok(0);
   }
@@ -359,7 +472,7 @@ export class Kernel implements KernelState {
       for (const [h, a] of p.fds) fds.set(h, a === null ? null : areaOf(a));
       const maps = new Map<string, Mapping | null>();
       for (const [h, m] of p.maps) maps.set(h, m === null ? null : cloneMapping(m, areaOf(m.area), fileOf(m.backing)));
-      k.procs.set(name, { fds, maps, readImpliesExec: p.readImpliesExec });
+      k.procs.set(name, { fds, maps, readImpliesExec: p.readImpliesExec, noSysAdmin: p.noSysAdmin });
     }
     return k;
   }

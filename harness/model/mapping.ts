@@ -23,6 +23,18 @@ export interface Mapping {
   prot: number;
   /** VM_MAY* bits: what mprotect may add (§3.5 step 4). */
   readonly mayProt: number;
+  /**
+   * Pages of the window that a partial munmap removed (`munmap_range`): touching one is SIGSEGV;
+   * null while the window is whole. Owned by this mapping (a fork copies it).
+   */
+  holes: Set<number> | null;
+  /** Per-page protections that differ from `prot` (an mprotect stopped by a hole changed a prefix). */
+  pageProt: Map<number, number> | null;
+}
+
+/** The protection of page `j` of a mapping. */
+export function protOf(m: Mapping, j: number): number {
+  return m.pageProt?.get(j) ?? m.prot;
 }
 
 /** How an access ended: bytes done, then possibly a signal. */
@@ -37,7 +49,10 @@ function readable(prot: number, execImpliesRead: boolean): boolean {
 
 /** The fault a touch of mapping page `j` raises, if any. */
 function fault(m: Mapping, j: number, write: boolean, execImpliesRead: boolean): 'SIGBUS' | 'SIGSEGV' | null {
-  if (write ? (m.prot & PROT_WRITE) === 0 : !readable(m.prot, execImpliesRead)) return 'SIGSEGV';
+  // An unmapped page has no vma at all: SIGSEGV whatever the rest of the window allows.
+  if (m.holes?.has(j) === true) return 'SIGSEGV';
+  const prot = protOf(m, j);
+  if (write ? (prot & PROT_WRITE) === 0 : !readable(prot, execImpliesRead)) return 'SIGSEGV';
   // File-backed pages beyond i_size do not exist: SIGBUS (§3.5).
   if (m.backing !== null && m.pgoff + j >= m.backing.pageLimit()) return 'SIGBUS';
   return null;
@@ -112,7 +127,16 @@ export function cloneMapping(m: Mapping, area: Area, backing: Backing | null): M
     own = new Map();
     for (const [k, v] of m.own) own.set(k, typeof v === 'number' ? v : v.slice());
   }
-  return { kind: m.kind, area, backing, own, pgoff: m.pgoff, len: m.len, prot: m.prot, mayProt: m.mayProt };
+  return {
+    kind: m.kind, area, backing, own, pgoff: m.pgoff, len: m.len, prot: m.prot, mayProt: m.mayProt,
+    holes: m.holes === null ? null : new Set(m.holes),
+    pageProt: m.pageProt === null ? null : new Map(m.pageProt),
+  };
+}
+
+/** Pages a mapping's window spans. */
+export function mappingPages(m: Mapping, pageSize: number): number {
+  return Math.ceil(m.len / pageSize);
 }
 
 export type { ByteRun };

@@ -7,11 +7,11 @@ import type { Whence } from '../ops/ast.js';
 import type { Area} from './area.js';
 import { PROT_EXEC, PROT_READ, PROT_WRITE, SEAL } from './area.js';
 import { type Backing, writePage } from './backing.js';
-import { ioctlCall, seekFile } from './driver.js';
+import { commandArg, ioctlCall, seekFile } from './driver.js';
 import { decodeCommand, VFS_COMMANDS } from './ioctl.js';
 import { fail, ok, syscallReturn, UNMODELLED, type Answer } from './answer.js';
 // The driver sees the kernel through its interface, never the kernel class that calls it.
-import type { KernelState as Kernel, Proc } from './kernel-state.js';
+import { hasSysAdmin, type KernelState as Kernel, type Proc } from './kernel-state.js';
 import { IS_PINNED, NOT_PURGED } from './pinning.js';
 
 /** The name the probe gives its memfds (memfd_create("ashmem", ...)). */
@@ -20,12 +20,13 @@ export const MEMFD_NAME = 'ashmem';
 type IoctlOp = Parameters<typeof ioctlCall>[0];
 
 /** ioctl on a memfd. */
-export function ioctl(k: Kernel, _proc: Proc, area: Area, op: IoctlOp): Answer {
-  const { cmd, arg } = ioctlCall(op, k.env.callerBits);
+export function ioctl(k: Kernel, proc: Proc, area: Area, op: IoctlOp): Answer {
+  const { cmd, arg: raw } = ioctlCall(op, k.env.callerBits);
   if (cmd === VFS_COMMANDS.FIOCLEX || cmd === VFS_COMMANDS.FIONCLEX) return ok(0);
   if (((cmd >>> 8) & 0xff) !== 0x77) return { error: UNMODELLED, message: `ioctl 0x${cmd.toString(16)} on a memfd reaches the VFS, which the model does not cover` };
   if (!k.features.memfdShim) return fail('ENOTTY');
   const command = decodeCommand(cmd, k.env.callerBits, k.env.kernelBits, k.features.compat);
+  const arg = command === undefined ? raw : commandArg(op, command, raw);
   const b = area.file as Backing;
   switch (command) {
     case undefined: return fail('ENOTTY');
@@ -48,7 +49,7 @@ export function ioctl(k: Kernel, _proc: Proc, area: Area, op: IoctlOp): Answer {
     }
     case 'PIN': case 'UNPIN': return ok(NOT_PURGED);
     case 'GET_PIN_STATUS': return ok(IS_PINNED);
-    case 'PURGE_ALL_CACHES': return k.env.root ? ok(0) : fail('EPERM');
+    case 'PURGE_ALL_CACHES': return hasSysAdmin(k.env, proc) ? ok(0) : fail('EPERM');
     case 'GET_FILE_ID': return 'buffer' in arg ? ok(0) : fail('EFAULT');
   }
 }

@@ -189,10 +189,15 @@ export interface Environment {
   readonly apiLevel: number;
   /**
    * The kernel release `[major, minor]` (`uname -r`, the probe's hello): how a drop_caches write
-   * repeats its passes over the shrinkers depends on it (§12). Absent when unknown: every era is
-   * admitted.
+   * repeats its passes over the shrinkers depends on it (§12), and so do some VFS ioctl answers
+   * (`vfs-ioctl.ts`). Absent when unknown: every era is admitted.
    */
   readonly kernelVersion?: readonly [number, number];
+  /**
+   * Total RAM plus total swap in bytes when the target reported them: the most the kernel's
+   * heuristic overcommit lets one mapping or shmem file commit (see `overcommit.ts`).
+   */
+  readonly memoryBytes?: number;
 }
 
 /** The environment of a 64-bit root caller on a 4 KiB-page 64-bit kernel. */

@@ -101,6 +101,7 @@ export function stateKey(k: Kernel, zeroIsHole = false, above = ''): string {
   for (const [name, p] of k.procs) {
     h.str(name);
     h.num(p.readImpliesExec ? 1 : 0);
+    h.num(p.noSysAdmin ? 1 : 0);
     for (const [hd, a] of p.fds) {
       h.str(hd);
       h.num(a?.id ?? -1);
@@ -117,6 +118,8 @@ export function stateKey(k: Kernel, zeroIsHole = false, above = ''): string {
       h.num(m.len);
       h.num(m.prot);
       if (m.own !== null) pages(h, m.own, zeroIsHole);
+      if (m.holes !== null) for (const j of [...m.holes].sort((x, y) => x - y)) h.num(-3 - j);
+      if (m.pageProt !== null) for (const [j, pr] of [...m.pageProt].sort((x, y) => x[0] - y[0])) h.str(`${j}:${pr}`);
     }
   }
   h.num(k.shrinkerDeferred ?? -1);

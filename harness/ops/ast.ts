@@ -41,6 +41,11 @@ export function mapNoReserve(kind: MapKind): boolean {
 /** Personalities the model knows about (§3.4 READ_IMPLIES_EXEC). */
 export type Personality = 'default' | 'read_implies_exec';
 
+/** Capabilities a script may drop (`drop_cap`): CAP_SYS_ADMIN decides PURGE_ALL_CACHES (§3.7). */
+export const CAPABILITIES = ['sys_admin'] as const satisfies readonly string[];
+/** A capability name. */
+export type Capability = (typeof CAPABILITIES)[number];
+
 interface Base {
   /** 1-based line number in the script text (results are keyed by it). */
   readonly line: number;
@@ -84,6 +89,16 @@ export interface PurgeAllOp extends Base { readonly kind: 'purge_all'; readonly 
 export interface FileIdOp extends Base { readonly kind: 'file_id'; readonly r: string }
 /** A raw ioctl: any command number, the argument passed as a plain value. */
 export interface IoctlOp extends Base { readonly kind: 'ioctl'; readonly r: string; readonly cmd: bigint; readonly arg: bigint }
+/**
+ * A raw ioctl whose argument is a valid pointer: to `bytes` (each char code one byte) at the
+ * start of a zero-filled, readable and writable buffer of at least one page.
+ */
+export interface IoctlBufOp extends Base { readonly kind: 'ioctl_buf'; readonly r: string; readonly cmd: bigint; readonly bytes: string }
+/**
+ * ASHMEM_SET_NAME with the name and its NUL as the last bytes of a readable page, followed by
+ * an unreadable one: a driver that copies a fixed 256 bytes faults (§3.2), strncpy does not.
+ */
+export interface SetNameAtPageEndOp extends Base { readonly kind: 'set_name_at_page_end'; readonly r: string; readonly name: string }
 /** mmap(len, prot, MAP_SHARED|MAP_PRIVATE [|MAP_NORESERVE], fd r, offset) into mapping handle `m`. */
 export interface MmapOp extends Base {
   readonly kind: 'mmap';
@@ -96,6 +111,8 @@ export interface MmapOp extends Base {
 }
 /** munmap of a whole mapping. */
 export interface MunmapOp extends Base { readonly kind: 'munmap'; readonly m: string }
+/** munmap of `len` bytes at `offset` inside a mapping (the mapping stays live around the hole). */
+export interface MunmapRangeOp extends Base { readonly kind: 'munmap_range'; readonly m: string; readonly offset: number; readonly len: number }
 /** mprotect of a whole mapping. */
 export interface MprotectOp extends Base { readonly kind: 'mprotect'; readonly m: string; readonly prot: number }
 /** Store `byte` into `len` bytes of a mapping at `offset` (a fault is a result). */
@@ -108,7 +125,7 @@ export interface MincoreOp extends Base { readonly kind: 'mincore'; readonly m: 
 export interface ReadOp extends Base { readonly kind: 'read'; readonly r: string; readonly len: number }
 /** write(2) of `len` zero bytes. */
 export interface WriteOp extends Base { readonly kind: 'write'; readonly r: string; readonly len: number }
-/** lseek(2). */
+/** lseek(2); `offset` is signed (SEEK_CUR/SEEK_END may go back; a negative result is EINVAL). */
 export interface LseekOp extends Base { readonly kind: 'lseek'; readonly r: string; readonly offset: number; readonly whence: Whence }
 /** fstat(2): file type and st_size. */
 export interface FstatOp extends Base { readonly kind: 'fstat'; readonly r: string }
@@ -128,6 +145,8 @@ export interface PressureOp extends Base { readonly kind: 'pressure'; readonly m
 export interface ForkOp extends Base { readonly kind: 'fork'; readonly child: string }
 /** Ends child process `child` (its fds close, its mappings go). */
 export interface ExitOp extends Base { readonly kind: 'exit'; readonly child: string }
+/** Drops a capability from this process's effective, permitted and inheritable sets (and the bounding set when it may). */
+export interface DropCapOp extends Base { readonly kind: 'drop_cap'; readonly cap: Capability }
 
 /** MemoryFile(name, length) into handle `f` (Java layer, fixture APK). */
 export interface MfCreateOp extends Base { readonly kind: 'mf_create'; readonly f: string; readonly name: string; readonly length: number }
@@ -182,7 +201,8 @@ export type KernelOp =
   | PinOp | NullArgOp | PurgeAllOp | FileIdOp | IoctlOp
   | MmapOp | MunmapOp | MprotectOp | FillOp | CheckOp | MincoreOp
   | ReadOp | WriteOp | LseekOp | FstatOp | TruncateOp | AddSealsOp | GetSealsOp | PersonalityOp
-  | DropCachesOp | PressureOp | ForkOp | ExitOp;
+  | DropCachesOp | PressureOp | ForkOp | ExitOp
+  | SetNameAtPageEndOp | IoctlBufOp | MunmapRangeOp | DropCapOp;
 
 /** One op of a script. */
 export type Op = KernelOp | JavaOp;

@@ -1,7 +1,7 @@
 /**
  * Parser for op scripts (`docs/op-scripts.md`). Every error names its line and column.
  */
-import { MAIN_PROC, MAP_KINDS, type Op, type Script } from './ast.js';
+import { CAPABILITIES, MAIN_PROC, MAP_KINDS, type Op, type Script } from './ast.js';
 import { ScriptError, ScriptErrors } from './errors.js';
 import { isOpKind, LIMITS, SIGNATURES, type ArgSpec } from './signatures.js';
 
@@ -135,6 +135,8 @@ function readArg(spec: ArgSpec, tok: Token, line: number): unknown {
       return Number(parseBounded(tok, line, 0n, BigInt(LIMITS.u32), 'a 32-bit unsigned value'));
     case 'count':
       return Number(parseBounded(tok, line, 0n, BigInt(LIMITS.count), 'a count'));
+    case 'offset':
+      return Number(parseBounded(tok, line, -BigInt(LIMITS.count), BigInt(LIMITS.count), 'a file offset'));
     case 'word':
       return parseBounded(tok, line, LIMITS.wordMin, LIMITS.wordMax, 'a machine word');
     case 'prot':
@@ -153,6 +155,8 @@ function readArg(spec: ArgSpec, tok: Token, line: number): unknown {
       return Number(pick(tok, line, ['1', '2', '3'], 'a drop_caches value'));
     case 'personality':
       return pick(tok, line, ['default', 'read_implies_exec'], 'a personality');
+    case 'capability':
+      return pick(tok, line, CAPABILITIES, 'a capability');
     case 'int':
       return Number(parseBounded(tok, line, -(1n << 31n), (1n << 31n) - 1n, 'a Java int'));
     case 'bool':

@@ -14,6 +14,7 @@ export type ArgType =
   | 'proc' // a child process in use
   | 'u32' // 0 .. 2^32-1
   | 'count' // 0 .. 2^53-1
+  | 'offset' // -(2^53-1) .. 2^53-1 (a signed file offset)
   | 'word' // a machine word: -2^63 .. 2^64-1, kept as bigint
   | 'prot' // 0 .. 255 (PROT_* bits; higher bits reach the kernel as given)
   | 'byte' // 0 .. 255
@@ -23,6 +24,7 @@ export type ArgType =
   | 'open-mode' // rdwr | rdonly (optional, rdwr)
   | 'drop-mode' // 1 | 2 | 3 (optional, 2)
   | 'personality' // default | read_implies_exec
+  | 'capability' // sys_admin
   | 'int' // a Java int: -2^31 .. 2^31-1
   | 'bool' // true | false
   | 'memoryfile' | 'new-memoryfile' // f0, f1, ...
@@ -81,7 +83,7 @@ export const SIGNATURES = {
   mincore: [m, { field: 'offset', type: 'count' }, { field: 'len', type: 'count' }],
   read: [r, { field: 'len', type: 'count' }],
   write: [r, { field: 'len', type: 'count' }],
-  lseek: [r, { field: 'offset', type: 'count' }, { field: 'whence', type: 'whence' }],
+  lseek: [r, { field: 'offset', type: 'offset' }, { field: 'whence', type: 'whence' }],
   fstat: [r],
   truncate: [r, { field: 'size', type: 'count' }],
   add_seals: [r, { field: 'seals', type: 'u32' }],
@@ -91,6 +93,10 @@ export const SIGNATURES = {
   pressure: [{ field: 'mib', type: 'count' }, { field: 'seconds', type: 'count' }],
   fork: [{ field: 'child', type: 'new-proc' }],
   exit: [{ field: 'child', type: 'proc' }],
+  set_name_at_page_end: [r, { field: 'name', type: 'string' }],
+  ioctl_buf: [r, { field: 'cmd', type: 'word' }, { field: 'bytes', type: 'string' }],
+  munmap_range: [m, { field: 'offset', type: 'count' }, { field: 'len', type: 'count' }],
+  drop_cap: [{ field: 'cap', type: 'capability' }],
   mf_create: [{ field: 'f', type: 'new-memoryfile' }, { field: 'name', type: 'string' }, { field: 'length', type: 'int' }],
   mf_allow_purging: [f, { field: 'allow', type: 'bool' }],
   mf_is_purging_allowed: [f],

@@ -20,6 +20,9 @@ export interface ProbeHello {
   readonly node?: string;
   readonly uid: number;
   readonly page_size: number;
+  /** Total RAM and swap in bytes (sysinfo), when the probe could read them: the overcommit limit (issue 12 §1). */
+  readonly mem_bytes?: number;
+  readonly swap_bytes?: number;
   readonly features: readonly string[];
 }
 

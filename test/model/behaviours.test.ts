@@ -436,6 +436,7 @@ describe('spec annotation parser', () => {
     assert.equal(scenarioEnvironment('# title: T\nopen r0', 'x.ops'), DEFAULT_ENVIRONMENT);
     const e = scenarioEnvironment('# title: T\n# env: no-root kernel 6.1 bits 32 api 26\nopen r0', 'x.ops');
     assert.deepEqual(e, { ...DEFAULT_ENVIRONMENT, root: false, kernelSeeksWithoutFmode: true, kernelVersion: [6, 1], callerBits: 32, apiLevel: 26 });
+    assert.deepEqual(scenarioEnvironment('# title: T\n# env: memory 512\nopen r0', 'x.ops'), { ...DEFAULT_ENVIRONMENT, memoryBytes: 512 * 1024 * 1024 });
     assert.throws(() => scenarioEnvironment('# title: T\n# env: sudo\nopen r0', 'x.ops'), /x\.ops:2: /);
     assert.throws(() => scenarioEnvironment('# title: T\n# env: bits 16\nopen r0', 'x.ops'), /x\.ops:2: /);
   });

@@ -30,6 +30,7 @@ function argArb(t: ArgType): fc.Arbitrary<unknown> {
     case 'proc': case 'new-proc': return fc.constant('p1');
     case 'u32': return fc.integer({ min: 0, max: LIMITS.u32 });
     case 'count': return fc.oneof(fc.nat(1 << 20), fc.maxSafeNat());
+    case 'offset': return fc.oneof(fc.integer({ min: -(1 << 20), max: 1 << 20 }), fc.maxSafeInteger());
     case 'word': return fc.bigInt({ min: LIMITS.wordMin, max: LIMITS.wordMax });
     case 'prot': case 'byte': return fc.nat(255);
     case 'string': return fc.string({ unit: fc.nat(255).map((c) => String.fromCharCode(c)), maxLength: 300 });
@@ -38,6 +39,7 @@ function argArb(t: ArgType): fc.Arbitrary<unknown> {
     case 'open-mode': return fc.constantFrom('rdwr', 'rdonly');
     case 'drop-mode': return fc.constantFrom(1, 2, 3);
     case 'personality': return fc.constantFrom('default', 'read_implies_exec');
+    case 'capability': return fc.constant('sys_admin');
     case 'int': return fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
     case 'bool': return fc.boolean();
   }

@@ -131,6 +131,7 @@ function validToken(type: ArgType): fc.Arbitrary<string> {
     case 'open-mode': return fc.constantFrom('rdwr', 'rdonly');
     case 'drop-mode': return fc.constantFrom('1', '2', '3');
     case 'personality': return fc.constantFrom('default', 'read_implies_exec');
+    case 'capability': return fc.constantFrom('sys_admin', 'sys_admin');
     case 'bool': return fc.constantFrom('true', 'false');
     default: return fc.constantFrom(...NUMBERS);
   }
