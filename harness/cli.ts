@@ -16,7 +16,7 @@ import { QUIET } from './check/worlds.js';
 import { InputError, readResults, readScript } from './io.js';
 import { DEFAULT_ENVIRONMENT, PROFILES, profileById, UnknownProfileError, type Environment } from './model/profile.js';
 import { defaultSettings } from './ops/generate.js';
-import { TargetError } from './targets/target.js';
+import { TargetError, type ProbeHello } from './targets/target.js';
 import { registerTargetCommands } from './commands.js';
 
 /** Exit codes. */
@@ -49,7 +49,7 @@ export function environmentOptions(cmd: Command): Command {
     .option('--api-level <n>', 'Android API level of the Java layer (MemoryFile changed at 27, §8)', int('API level'));
 }
 
-interface EnvFlags { pageSize?: number; root?: boolean; bits?: string; kernelBits?: string; kernel?: string; apiLevel?: number }
+export interface EnvFlags { pageSize?: number; root?: boolean; bits?: string; kernelBits?: string; kernel?: string; apiLevel?: number }
 
 /** The environment from flags, on top of a hello line or the defaults. */
 export function environmentFrom(flags: EnvFlags, base: Environment = DEFAULT_ENVIRONMENT): Environment {
@@ -65,6 +65,15 @@ export function environmentFrom(flags: EnvFlags, base: Environment = DEFAULT_ENV
     ...(release !== undefined && release !== null ? { kernelVersion: [Number(release[1]), Number(release[2])] as const } : {}),
     ...(flags.apiLevel !== undefined ? { apiLevel: flags.apiLevel } : {}),
   };
+}
+
+/**
+ * The machine judge models: the results' own hello line, else the hello of the target that
+ * `--profile auto --target` fingerprinted, else the defaults; flags (`--kernel`, ...) win.
+ */
+export function judgeEnvironment(flags: EnvFlags, resultsHello: ProbeHello | undefined, targetHello: ProbeHello | undefined): Environment {
+  const hello = resultsHello ?? targetHello;
+  return environmentFrom(flags, hello === undefined ? DEFAULT_ENVIRONMENT : environmentFromHello(hello));
 }
 
 /** Options that say how busy the machine was, for judge, run and conform. */
@@ -91,8 +100,12 @@ export function judgeOptionsFrom(flags: WorldFlags): JudgeOptions {
   };
 }
 
-/** `--profile auto` for judge: fingerprint a target, or read the hello line when it decides alone. */
-async function autoProfile(target: string | undefined, hello: ReturnType<typeof findHello>): Promise<string> {
+/**
+ * `--profile auto` for judge: fingerprint a target, or read the hello line when it decides alone.
+ * With a target, its own hello line comes back too (the machine's facts, such as its kernel
+ * release, for results that carry none).
+ */
+async function autoProfile(target: string | undefined, hello: ReturnType<typeof findHello>): Promise<{ profile: string; hello?: ProbeHello }> {
   if (target !== undefined) {
     const { openTargets } = await import('./commands.js');
     const { detectProfile } = await import('./check/auto-profile.js');
@@ -101,14 +114,14 @@ async function autoProfile(target: string | undefined, hello: ReturnType<typeof 
     try {
       const c = await detectProfile(t);
       process.stderr.write(`profile ${c.profile}: ${c.reasons.join('; ')}\n`);
-      return c.profile;
+      return { profile: c.profile, hello: (await t.facts()).hello };
     } finally {
       await t.close();
     }
   }
   if (hello?.backend === 'memfd') {
     process.stderr.write('profile linux-memfd: the results\' hello line says the probe met memfd (add --target to fingerprint a memfd shim)\n');
-    return 'linux-memfd';
+    return { profile: 'linux-memfd' };
   }
   throw new InputError('--profile auto needs --target SPEC to fingerprint the driver (the results alone cannot tell the lineage): or give --profile');
 }
@@ -149,9 +162,9 @@ export function program(): Command {
     .action(async (file: string, resultsFile: string, flags: EnvFlags & WorldFlags & { profile: string; target?: string }) => {
       const { script } = readModelScript(file);
       const { results, meta, fileLines } = readResults(resultsFile);
-      const hello = findHello(meta);
-      const env = environmentFrom(flags, hello === undefined ? DEFAULT_ENVIRONMENT : environmentFromHello(hello));
-      const profile = flags.profile === 'auto' ? await autoProfile(flags.target, hello) : flags.profile;
+      const auto = flags.profile === 'auto' ? await autoProfile(flags.target, findHello(meta)) : undefined;
+      const profile = auto?.profile ?? flags.profile;
+      const env = judgeEnvironment(flags, findHello(meta), auto?.hello);
       const v = judge(script, results, profileById(profile), env, judgeOptionsFrom(flags));
       switch (v.kind) {
         case 'consistent':

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { environmentFromHello } from '../../harness/check/environment.js';
+import { judgeEnvironment } from '../../harness/cli.js';
 import type { ProbeHello } from '../../harness/targets/target.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
@@ -40,6 +41,13 @@ describe('judge --shrinker batches follows the kernel version (§12)', function 
     assert.deepEqual(environmentFromHello(hello('5.10.0-28-amd64')).kernelVersion, [5, 10]);
     assert.deepEqual(environmentFromHello(hello('6.1.0-13-amd64')).kernelVersion, [6, 1]);
     assert.equal(environmentFromHello(hello('unknown')).kernelVersion, undefined);
+  });
+
+  it('judge\'s machine: the results\' hello, else the fingerprinted target\'s (--profile auto --target), and --kernel wins', () => {
+    assert.deepEqual(judgeEnvironment({}, undefined, hello('5.10.0-28-amd64')).kernelVersion, [5, 10]);
+    assert.deepEqual(judgeEnvironment({}, hello('6.1.0'), hello('5.10.0')).kernelVersion, [6, 1]);
+    assert.deepEqual(judgeEnvironment({ kernel: '5.10.0' }, hello('6.1.0'), undefined).kernelVersion, [5, 10]);
+    assert.equal(judgeEnvironment({}, undefined, undefined).kernelVersion, undefined);
   });
 
   it('--kernel 6.1: consistent; --kernel 5.10: a divergence at the second check', () => {
