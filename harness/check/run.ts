@@ -209,7 +209,9 @@ export async function runCases(prepared: readonly PreparedTarget[], s: RunSettin
         } catch (e) {
           if (e instanceof TargetError) {
             error ??= e;
-            const rec: CaseRecord = { target: p.target.id, id, profile: p.profile.id, script: text, results: [], status: 'error', reason: e.message, durationMs: Date.now() - t0 };
+            // A vanished or crashed target's last words (a guest's console with its oops) go into the report.
+            const logs = await caseLogs(p.target);
+            const rec: CaseRecord = { target: p.target.id, id, profile: p.profile.id, script: text, results: [], status: 'error', reason: e.message, ...(logs !== undefined ? { logs } : {}), durationMs: Date.now() - t0 };
             cases.push(rec);
             finished.write(rec);
             s.onCase?.(rec);

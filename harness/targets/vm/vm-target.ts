@@ -38,6 +38,8 @@ export interface VmOptions {
   readonly accel?: 'auto' | Accel;
   /** Guest memory in MiB (default 512). */
   readonly memoryMiB?: number;
+  /** Look up the newest Debian kernel again even when one is cached. */
+  readonly refresh?: boolean;
   /** Progress lines (first-use downloads, boots). */
   readonly progress?: Progress;
   /** Repository root holding the probe builds. */
@@ -67,6 +69,18 @@ export function needsFreshBoot(script: string): boolean {
   return /^[ \t]*(?:p\d+:[ \t]*)?(?:drop_caches|pressure)\b/m.test(script);
 }
 
+/** Removes older snapshots of the same guest, ABI and accelerator (each is tens of MB). */
+function pruneSnapshots(keep: string): void {
+  const dir = path.dirname(keep);
+  const prefix = path.basename(keep).replace(/[0-9a-f]+$/, '');
+  for (const name of fs.readdirSync(dir)) {
+    if (name.startsWith(prefix) && /^[\w.-]+-[0-9a-f]{20}$/.test(name) && path.join(dir, name) !== keep) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+  }
+}
+
+/** Test only: the guest's kernel is made to panic before case N+1 (`ASHMEM_HARNESS_VM_TEST_PANIC_AFTER=N`). */
+const PANIC_AFTER_ENV = 'ASHMEM_HARNESS_VM_TEST_PANIC_AFTER';
+
 /** QEMU's version line (part of a snapshot's key: another QEMU may not load it). */
 function qemuVersion(binary: string): string {
   try {
@@ -78,7 +92,7 @@ function qemuVersion(binary: string): string {
 
 /** The kernel a vm target boots, as the flags say. */
 export async function guestKernel(spec: VmTargetSpec, o: VmOptions, cache: string): Promise<GuestKernel> {
-  const fetch = { cache, ...(o.progress !== undefined ? { progress: o.progress } : {}) };
+  const fetch = { cache, ...(o.progress !== undefined ? { progress: o.progress } : {}), ...(o.refresh === true ? { refresh: true } : {}) };
   if (o.kernelDeb !== undefined) {
     if (o.kernel !== undefined) throw new TargetError('--vm-kernel-deb and --vm-kernel exclude each other: give one');
     return localKernelDeb(spec.arch, o.kernelDeb, fetch);
@@ -152,6 +166,7 @@ export class VmTarget implements Target {
   private queue: Promise<unknown> = Promise.resolve();
   private boots = 0;
   private casesSinceBoot = 0;
+  private casesRun = 0;
   private bootKind: 'booted' | 'restored' = 'booted';
   private readonly workDir: string;
   private closed = false;
@@ -221,6 +236,7 @@ export class VmTarget implements Target {
           await g.saveSnapshot(path.join(tmp, 'guest.mig'), SNAPSHOT_MS);
           fs.writeFileSync(path.join(tmp, 'ready.json'), JSON.stringify(ready));
         });
+        pruneSnapshots(snap);
       } catch (e) {
         // Without a snapshot every fresh boot is a real boot: slower, not wrong.
         this.options.progress?.(`${this.id}: could not save a fresh-boot snapshot (${e instanceof Error ? e.message : String(e)}); fresh boots will reboot`);
@@ -329,6 +345,12 @@ export class VmTarget implements Target {
   private async execNow(script: string, onResult: ((result: OpResult) => void) | undefined): Promise<ExecOutcome> {
     if (needsFreshBoot(script) && this.casesSinceBoot > 0) await this.restart();
     const g = await this.running();
+    this.casesRun += 1;
+    const panicAfter = Number(process.env[PANIC_AFTER_ENV] ?? 'NaN');
+    if (this.casesRun === panicAfter + 1) {
+      // A real oops path: sysrq-c dereferences NULL in the kernel, and oops=panic ends QEMU.
+      await g.shell('echo c > /proc/sysrq-trigger', CONTROL_MS).catch(() => undefined);
+    }
     this.casesSinceBoot += 1;
     const sock = this.connection;
     const reader = this.reader;
