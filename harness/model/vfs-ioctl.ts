@@ -9,9 +9,10 @@
  * - it is not S_ISREG, so FIBMAP, FIONREAD, FS_IOC_RESVSP* and the rest of `file_ioctl` never
  *   apply: they fall through to the driver's `unlocked_ioctl` (ENOIOCTLCMD → vfs_ioctl);
  * - its inode operations (`shmem_special_inode_operations`) have no `fiemap`, `fileattr_get` or
- *   `fileattr_set`, so FS_IOC_FIEMAP is EOPNOTSUPP, and the fileattr ioctls (5.13+) end in
- *   ENOIOCTLCMD, i.e. the driver answers, except that SETFLAGS/FSSETXATTR read their argument
- *   first (EFAULT for a bad pointer);
+ *   `fileattr_set`, so FS_IOC_FIEMAP is EOPNOTSUPP, and the fileattr ioctls (moved into the VFS
+ *   in 5.13) end in ENOIOCTLCMD, i.e. the driver answers, except that SETFLAGS/FSSETXATTR read
+ *   their argument first (EFAULT for a bad pointer). (6.17's fs/file_attr.c returns EOPNOTSUPP
+ *   from vfs_fileattr_get/set but translates it back to ENOIOCTLCMD for these ioctls.)
  * - its superblock (tmpfs) has a block size (FIGETBSZ writes PAGE_SIZE) and no freeze_fs
  *   (FIFREEZE: EOPNOTSUPP; FITHAW of an unfrozen sb: EINVAL), both behind CAP_SYS_ADMIN (EPERM);
  * - ashmem's file operations have no `fasync`: FIOASYNC that would turn O_ASYNC on is ENOTTY
@@ -138,12 +139,14 @@ export function vfsIoctl(cmd: number, ctx: VfsContext): readonly VfsOutcome[] {
     case VFS_IOCTL.FS_IOC_FSSETXATTR:
       return readsThenDriver();
     case VFS_IOCTL.FS_IOC_GETFSUUID:
-      // 6.5+: ENOTTY from the VFS when the superblock has no uuid, else a copy to the argument;
-      // whether this tmpfs has one depends on the version and the mount: both are admitted.
-      return since(ctx, 6, 5, [{ answer: fail('ENOTTY') }, ...viaPointer(ctx, answer(ok(0)))], DRIVER);
+      // The 2024 "filesystem visibility" ioctls (first release ≈6.9, UNVERIFIED: admitted from
+      // 6.8 on). A superblock without a uuid: ENOIOCTLCMD (the driver) as merged, ENOTTY in a
+      // later text; with one, a copy to the argument. Which tmpfs has a uuid depends on the
+      // version and the mount, so all are admitted.
+      return since(ctx, 6, 8, [...DRIVER, { answer: fail('ENOTTY') }, ...viaPointer(ctx, answer(ok(0)))], DRIVER);
     case VFS_IOCTL.FS_IOC_GETFSSYSFSPATH:
-      // 6.10+: ENOIOCTLCMD (so the driver) without a sysfs name, else a copy to the argument.
-      return since(ctx, 6, 10, [...DRIVER, ...viaPointer(ctx, answer(ok(0)))], DRIVER);
+      // Same series: ENOIOCTLCMD (the driver) without a sysfs name, else a copy to the argument.
+      return since(ctx, 6, 8, [...DRIVER, ...viaPointer(ctx, answer(ok(0)))], DRIVER);
     default:
       break;
   }
