@@ -164,10 +164,11 @@ export function judge(script: Script, results: readonly OpResult[], profile: Pro
   return session.finish();
 }
 
-/** A world with the purge choices that led to it (line → choice), so that it can be replayed alone. */
+/** A world with the purge choices and variants that led to it (line → choice or variant), so that it can be replayed alone. */
 interface Lineage {
   readonly world: Device;
   readonly choices: ReadonlyMap<number, number>;
+  readonly variants: ReadonlyMap<number, number>;
 }
 
 /** True when the judge passes over this result without running its op (a gate, §"skipped"). */
@@ -184,7 +185,7 @@ function explain(script: Script, results: readonly OpResult[], profile: Profile,
   const observed = byLine(results);
   const o = forScript(opts, script.ops);
   const zeroIsHole = o.distinguishHoles !== true;
-  let lineages: Lineage[] = initialWorlds(profile.features, env).map((world) => ({ world, choices: new Map() }));
+  let lineages: Lineage[] = initialWorlds(profile.features, env).map((world) => ({ world, choices: new Map(), variants: new Map() }));
   for (const op of script.ops.slice(0, idx)) {
     const r = observed.get(op.line) as OpResult;
     if (notRun(r)) continue;
@@ -196,7 +197,11 @@ function explain(script: Script, results: readonly OpResult[], profile: Profile,
         const key = b.world.key(zeroIsHole);
         if (seen.has(key)) continue;
         seen.add(key);
-        next.push({ world: b.world, choices: b.choice === undefined ? l.choices : new Map(l.choices).set(op.line, b.choice) });
+        next.push({
+          world: b.world,
+          choices: b.choice === undefined ? l.choices : new Map(l.choices).set(op.line, b.choice),
+          variants: b.variant === undefined ? l.variants : new Map(l.variants).set(op.line, b.variant),
+        });
       }
     }
     lineages = next;
@@ -216,7 +221,7 @@ function explain(script: Script, results: readonly OpResult[], profile: Profile,
   }
   if (best === undefined) throw new Error(`no admissible world before line ${op.line}: the judge's replay lost every world`);
   const ops = script.ops.slice(0, idx);
-  const chosen = best.lineage.choices;
+  const chosen = best.lineage;
   const history: History = {
     causeOf: (areaId, page) => purgeCause(ops, observed, chosen, profile, env, areaId, page),
     anyPrefixExplains: () => opts.shrinker === 'batches' && explainedByAnyPrefix(script, idx, observed, profile, env, opts),
@@ -235,14 +240,14 @@ function purgedPage(d: Device, areaId: number, page: number): boolean {
  * ranges that op purged which were newer on the LRU than the page's range. Undefined when the
  * replay does not purge it (background reclaim, which the choices do not record).
  */
-function purgeCause(ops: readonly Op[], observed: ReadonlyMap<number, OpResult>, choices: ReadonlyMap<number, number>, profile: Profile, env: Environment, areaId: number, page: number): PurgeCause | undefined {
+function purgeCause(ops: readonly Op[], observed: ReadonlyMap<number, OpResult>, lineage: Lineage, profile: Profile, env: Environment, areaId: number, page: number): PurgeCause | undefined {
   const d = initialWorlds(profile.features, env)[0] as Device;
   let cause: PurgeCause | undefined;
   for (const op of ops) {
     if (notRun(observed.get(op.line))) continue;
     const was = purgedPage(d, areaId, page);
     const lru = [...d.kernel.lru];
-    d.apply(op, choices.get(op.line));
+    d.apply(op, lineage.choices.get(op.line), lineage.variants.get(op.line) ?? 0);
     const now = purgedPage(d, areaId, page);
     if (now && !was) {
       // Purging marks the LRU's own range objects, oldest first: those marked now went in this op.

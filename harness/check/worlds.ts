@@ -49,6 +49,8 @@ export interface Branch {
   readonly choice?: number;
   /** How many LRU ranges that choice purged. */
   readonly purged?: number;
+  /** For ops with several variants (configuration-decided outcomes), which one. */
+  readonly variant?: number;
 }
 
 /** The initial world set: one empty device. */
@@ -103,7 +105,7 @@ export function step(worlds: readonly Device[], op: Op, opts: WorldOptions): Bra
       const n = w.variants(op);
       for (let v = 0; v < n; v++) {
         const world = v === n - 1 ? w : w.clone();
-        branches.push({ world, result: world.apply(op, undefined, v) });
+        branches.push(n === 1 ? { world, result: world.apply(op) } : { world, result: world.apply(op, undefined, v), variant: v });
       }
       continue;
     }
