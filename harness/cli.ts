@@ -46,10 +46,11 @@ export function environmentOptions(cmd: Command): Command {
     .addOption(new Option('--bits <bits>', 'the caller\'s word size').choices(['32', '64']))
     .addOption(new Option('--kernel-bits <bits>', 'the kernel\'s word size').choices(['32', '64']))
     .option('--kernel <release>', 'kernel release as uname -r prints it (6.0+ seeks files without FMODE_LSEEK; drop_caches repeats its passes by version, §12)', kernelRelease)
-    .option('--api-level <n>', 'Android API level of the Java layer (MemoryFile changed at 27, §8)', int('API level'));
+    .option('--api-level <n>', 'Android API level of the Java layer (MemoryFile changed at 27, §8)', int('API level'))
+    .addOption(new Option('--ioctl-emulation <how>', 'qemu-user: the probe ran under qemu-user, whose ashmem ioctls answer ENOSYS (repro folders of local:ABI runs say so)').choices(['none', 'qemu-user']));
 }
 
-export interface EnvFlags { pageSize?: number; root?: boolean; bits?: string; kernelBits?: string; kernel?: string; apiLevel?: number }
+export interface EnvFlags { pageSize?: number; root?: boolean; bits?: string; kernelBits?: string; kernel?: string; apiLevel?: number; ioctlEmulation?: 'none' | 'qemu-user' }
 
 /** The environment from flags, on top of a hello line or the defaults. */
 export function environmentFrom(flags: EnvFlags, base: Environment = DEFAULT_ENVIRONMENT): Environment {
@@ -64,6 +65,7 @@ export function environmentFrom(flags: EnvFlags, base: Environment = DEFAULT_ENV
     ...(major !== undefined ? { kernelSeeksWithoutFmode: major >= 6 } : {}),
     ...(release !== undefined && release !== null ? { kernelVersion: [Number(release[1]), Number(release[2])] as const } : {}),
     ...(flags.apiLevel !== undefined ? { apiLevel: flags.apiLevel } : {}),
+    ...(flags.ioctlEmulation !== undefined ? { ioctlEmulation: flags.ioctlEmulation } : {}),
   };
 }
 

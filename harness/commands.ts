@@ -9,6 +9,7 @@ import { wholeNumber } from './cli-values.js';
 import { checkOutFile, prepareOutFolder } from './out-folder.js';
 import type { JudgeOptions } from './check/judge.js';
 import { QUIET } from './check/worlds.js';
+import { DEFAULT_GRACE_MS } from './check/run-control.js';
 import type { Report } from './report/types.js';
 import { InputError, JsonlSink, escapedText, readScript } from './io.js';
 import type { ResolveOptions } from './targets/resolve.js';
@@ -137,28 +138,56 @@ async function writeReports(report: Report, out: string): Promise<void> {
   writeHtml(report, path.join(out, 'report.html'));
 }
 
-function summary(report: Report): { passed: number; diverged: number; skipped: number; error: number } {
-  const n = { passed: 0, diverged: 0, skipped: 0, error: 0 };
-  for (const c of report.cases) n[c.status]++;
-  return n;
+/** Exit code of a run stopped by SIGINT / SIGTERM (128 + SIGINT, as shells report Ctrl-C). */
+export const EXIT_INTERRUPTED = 130;
+
+/**
+ * SIGINT / SIGTERM for `run` and `conform`: the first aborts the returned signal (no new cases;
+ * those in flight get a bounded time; the reports are written) and calls `onFirst`; a second
+ * exits at once with {@link EXIT_INTERRUPTED}. `dispose` removes the handlers.
+ */
+export function interruptHandler(out: string, onFirst: () => void): { signal: AbortSignal; dispose: () => void } {
+  const ctl = new AbortController();
+  const handle = (sig: NodeJS.Signals): void => {
+    if (ctl.signal.aborted) {
+      process.stderr.write(`\nashmem-harness: ${sig} again: exiting now; the results streamed so far are in ${out} (results.jsonl, raw.jsonl)\n`);
+      process.exit(EXIT_INTERRUPTED);
+    }
+    onFirst();
+    process.stderr.write(`\nashmem-harness: ${sig}: stopping — no new cases; the cases in flight get ${DEFAULT_GRACE_MS / 1000} s, then the reports are written (${sig} again to exit at once)\n`);
+    ctl.abort(sig);
+  };
+  process.on('SIGINT', handle);
+  process.on('SIGTERM', handle);
+  return {
+    signal: ctl.signal,
+    dispose: () => {
+      process.off('SIGINT', handle);
+      process.off('SIGTERM', handle);
+    },
+  };
 }
 
 /**
- * Writes the reports, prints the summary and sets the exit code: 2 when a target failed (the
- * results so far are on disk), else 1 for a divergence, 2 for errors, 0.
+ * Writes the reports, prints the summary and sets the exit code: 130 when interrupted; else 2
+ * when a target was lost (even if the others ran every case: that target's coverage is short) or
+ * errors occurred; else 1 for a divergence; else 0.
  */
-async function finish(report: Report, error: Error | undefined, out: string, head: string, detail: (c: Report['cases'][number]) => string | undefined): Promise<void> {
+async function finish(report: Report, error: Error | undefined, out: string, head: string, detail: (c: Report['cases'][number]) => string | undefined, unit: string): Promise<void> {
+  const { countStatuses, countsLine, lostLine, stoppedLine } = await import('./report/text.js');
   await writeReports(report, out);
-  const n = summary(report);
-  process.stdout.write(`${head}: ${n.passed} passed, ${n.diverged} diverged, ${n.skipped} skipped, ${n.error} errors; reports in ${out}\n`);
+  const n = countStatuses(report.cases);
   for (const c of report.cases) {
     const line = detail(c);
     if (line !== undefined) process.stdout.write(`  ${line}\n`);
   }
-  if (error !== undefined) {
-    process.stderr.write(`ashmem-harness: ${error.message}\n(results so far are in ${out})\n`);
-    process.exitCode = 2;
-  } else process.exitCode = n.diverged > 0 ? 1 : n.error > 0 ? 2 : 0;
+  process.stdout.write(`${head}: ${countsLine(n)}; reports in ${out} (report.html, report.json, junit.xml)\n`);
+  for (const l of report.lost ?? []) process.stderr.write(`ashmem-harness: ${lostLine(l)}\n`);
+  if (report.stopped !== undefined) process.stderr.write(`ashmem-harness: ${stoppedLine(report.stopped, unit)}; results so far are in ${out}\n`);
+  else if (error !== undefined) process.stderr.write(`ashmem-harness: ${error.message}\n(results are in ${out})\n`);
+  if (report.stopped?.cause === 'interrupted') process.exitCode = EXIT_INTERRUPTED;
+  else if (error !== undefined || report.lost !== undefined) process.exitCode = 2;
+  else process.exitCode = n.diverged > 0 ? 1 : n.error > 0 ? 2 : 0;
 }
 
 /** Adds exec (and, as they exist, run and conform) to the program. */
@@ -205,21 +234,29 @@ export function registerTargetCommands(p: Command): void {
       const { prepareTargets, runCases } = await import('./check/run.js');
       const { createProgress } = await import('./report/progress.js');
       prepareOutFolder(flags.out, flags.force === true);
+      const { lostLine } = await import('./report/text.js');
+      let progress: { stop(): void } | undefined;
+      const interrupt = interruptHandler(flags.out, () => progress?.stop());
       const targets = await openTargets(flags);
       try {
         const prepared = await prepareTargets(targets, flags.profile);
         for (const t of prepared) process.stderr.write(await preparedLine(t));
         fs.mkdirSync(flags.out, { recursive: true });
-        const progress = createProgress(flags.cases, process.stderr);
+        const bar = createProgress(flags.cases, process.stderr);
+        progress = bar;
         const { report, error } = await runCases(prepared, {
           cases: flags.cases, seed: flags.seed, length: flags.length, out: flags.out, profile: flags.profile, shrinkBudget: flags.shrinkBudget,
           judgeOptions: (t) => judgeOptionsFor(t.id, flags),
-          onCase: (c) => progress.tick(`${c.id} on ${c.target}`, c.status),
+          onCase: (c) => bar.tick(`${c.id} on ${c.target}`, c.status),
+          onLost: (l) => bar.note(`ashmem-harness: ${lostLine(l)}; the other targets go on`),
+          signal: interrupt.signal,
         });
-        progress.stop();
-        await finish(report, error, flags.out, `${report.cases.length} cases`, (c) => (c.repro !== undefined ? `${c.id} on ${c.target}: ${c.divergence?.rule ?? ''} -> ${c.repro.dir}` : undefined));
+        bar.stop();
+        await finish(report, error, flags.out, `${report.cases.length} cases`, (c) => (c.repro !== undefined ? `${c.id} on ${c.target}: ${c.divergence?.rule ?? ''} -> ${c.repro.dir}` : undefined), 'cases');
       } finally {
+        // Cleans the device folders (probe, scratch files) even when interrupted; a second signal exits at once.
         for (const t of targets) await t.close();
+        interrupt.dispose();
       }
     });
 
@@ -227,7 +264,7 @@ export function registerTargetCommands(p: Command): void {
     .description('the curated suite: one scenario per behaviour of the spec, judged per scenario on each target')
     .option('--profile <id>', 'model profile, or auto', 'auto')
     .option('--only <pattern>', 'only scenarios whose name matches this regular expression')
-    .requiredOption('--out <dir>', 'report folder (results.jsonl, report.json, junit.xml, report.html); an earlier run\'s files there are replaced')
+    .requiredOption('--out <dir>', 'report folder (results.jsonl, raw.jsonl, report.json, junit.xml, report.html, repro/); an earlier run\'s files there are replaced')
     .option('--force', 'run even if --out holds files the harness did not write (they are left alone)')
     .action(async (flags: TargetFlags & BusyFlags & { profile: string; only?: string; out: string; force?: boolean }) => {
       const { prepareTargets } = await import('./check/run.js');
@@ -242,16 +279,25 @@ export function registerTargetCommands(p: Command): void {
       const scenarios = loadScenarios(undefined, only);
       if (scenarios.length === 0) throw new InputError(`no scenario name matches --only ${escapedText(flags.only ?? '')} (names look like 3.6-status-order; see conformance/scenarios/)`);
       prepareOutFolder(flags.out, flags.force === true);
+      const { lostLine } = await import('./report/text.js');
+      let progress: { stop(): void } | undefined;
+      const interrupt = interruptHandler(flags.out, () => progress?.stop());
       const targets = await openTargets(flags);
       try {
         const prepared = await prepareTargets(targets, flags.profile);
         for (const t of prepared) process.stderr.write(await preparedLine(t));
-        const progress = createProgress(scenarios.length * prepared.length, process.stderr);
-        const { report, error } = await conformSuite(prepared, scenarios, flags.out, (pt) => judgeOptionsFor(pt.target.id, flags), (c) => progress.tick(`${c.id} on ${c.target}`, c.status));
-        progress.stop();
-        await finish(report, error, flags.out, `${scenarios.length} scenarios x ${prepared.length} target(s)`, (c) => (c.status === 'diverged' ? `DIVERGED ${c.id} on ${c.target} (${c.section ?? ''}): ${c.divergence?.rule ?? ''}` : undefined));
+        const bar = createProgress(scenarios.length * prepared.length, process.stderr);
+        progress = bar;
+        const { report, error } = await conformSuite(prepared, scenarios, flags.out, (pt) => judgeOptionsFor(pt.target.id, flags), {
+          onCase: (c) => bar.tick(`${c.id} on ${c.target}`, c.status),
+          onLost: (l) => bar.note(`ashmem-harness: ${lostLine(l)}; the other targets go on`),
+          signal: interrupt.signal,
+        });
+        bar.stop();
+        await finish(report, error, flags.out, `${scenarios.length} scenarios x ${prepared.length} target(s)`, (c) => (c.status === 'diverged' ? `DIVERGED ${c.id} on ${c.target} (${c.section ?? ''}): ${c.divergence?.rule ?? ''}` : undefined), 'scenario runs');
       } finally {
         for (const t of targets) await t.close();
+        interrupt.dispose();
       }
     });
 }

@@ -8,11 +8,13 @@ import path from 'node:path';
 import { packageRoot } from '../package-root.js';
 import { parseScript } from '../ops/parse.js';
 import { parseScenarioHeader, type ScenarioHeader } from './scenario-header.js';
-import type { CaseRecord, Report } from '../report/types.js';
+import { naturalCompare } from '../report/text.js';
+import type { CaseRecord, LostTarget, Report } from '../report/types.js';
 import { JsonlSink } from '../io.js';
 import { TargetError } from '../targets/target.js';
 import type { JudgeOptions } from './judge.js';
-import { judgeCase, type PreparedTarget } from './run.js';
+import { judgeCase, notRunRecord, type PreparedTarget } from './run.js';
+import { DEFAULT_GRACE_MS, interruptReason, killedByInterrupt, settleWithin, TargetHealth, type StopOptions } from './run-control.js';
 
 /** A scenario: its header's fields, plus its name, path and text. */
 export interface Scenario extends Omit<ScenarioHeader, 'file' | 'headerLines'> {
@@ -27,10 +29,10 @@ export function scenariosDir(): string {
   return path.join(packageRoot(), 'conformance', 'scenarios');
 }
 
-/** Loads every scenario (sorted by name), optionally those whose name matches `only`; a malformed header is an error. */
+/** Loads every scenario (in natural order of names: 1.3, 2, 10.1), optionally those whose name matches `only`; a malformed header is an error. */
 export function loadScenarios(dir = scenariosDir(), only?: RegExp): Scenario[] {
   if (!fs.existsSync(dir)) throw new TargetError(`no scenarios folder at ${dir}`);
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.ops')).sort().flatMap((f) => {
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.ops')).sort(naturalCompare).flatMap((f) => {
     const name = f.replace(/\.ops$/, '');
     if (only !== undefined && !only.test(name)) return [];
     const file = path.join(dir, f);
@@ -52,48 +54,120 @@ export function skipReason(s: Scenario, p: PreparedTarget): string | undefined {
   return undefined;
 }
 
-/** Runs the suite on prepared targets; writes `results.jsonl` as scenarios finish. */
-export async function conformSuite(prepared: readonly PreparedTarget[], scenarios: readonly Scenario[], out: string, judgeOptions: (p: PreparedTarget) => JudgeOptions, onCase?: (c: CaseRecord) => void): Promise<{ report: Report; error?: TargetError }> {
+/** Options of {@link conformSuite}. */
+export interface ConformOptions extends StopOptions {
+  /** Called after each scenario run. */
+  readonly onCase?: (c: CaseRecord) => void;
+  /** Called when a target is lost (the others go on). */
+  readonly onLost?: (l: LostTarget) => void;
+}
+
+/**
+ * Runs the suite on prepared targets; writes `results.jsonl` as scenarios finish. A lost target's
+ * remaining scenarios are recorded as not run (each target runs every scenario, so nobody else
+ * can run them for it); the others go on. On `signal` no new scenario starts, the ones in
+ * flight get `graceMs`, and every scenario run left out is recorded as not run with why.
+ */
+export async function conformSuite(prepared: readonly PreparedTarget[], scenarios: readonly Scenario[], out: string, judgeOptions: (p: PreparedTarget) => JudgeOptions, options: ConformOptions = {}): Promise<{ report: Report; error?: TargetError }> {
   fs.mkdirSync(out, { recursive: true });
   const started = new Date().toISOString();
   const sink = new JsonlSink(path.join(out, 'results.jsonl'));
+  // Every result as it arrives, as `run` does: what a scenario cut by a stop or a loss did is kept.
+  const raw = new JsonlSink(path.join(out, 'raw.jsonl'));
+  const { signal } = options;
+  const graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
+  const stopping = (): boolean => signal?.aborted === true;
+  let open = true;
   const cases: CaseRecord[] = [];
-  let error: TargetError | undefined;
-  try {
-    await Promise.all(prepared.map(async (p) => {
-      for (const s of scenarios) {
-        if (error !== undefined) return;
-        const t0 = Date.now();
-        const meta = { section: s.section, title: s.title };
-        const why = skipReason(s, p);
-        let rec: CaseRecord;
-        if (why !== undefined) {
-          rec = { target: p.target.id, id: s.name, ...meta, status: 'skipped', reason: why, profile: p.profile.id, script: s.text, results: [], durationMs: 0 };
-        } else {
-          try {
-            const o = await p.target.exec(s.text);
-            rec = await judgeCase(p, s.name, s.text, parseScript(s.text), o.results, judgeOptions(p), out, 50, t0, meta);
-          } catch (e) {
-            if (!(e instanceof TargetError)) throw e;
-            error ??= e;
-            rec = { target: p.target.id, id: s.name, ...meta, status: 'error', reason: e.message, profile: p.profile.id, script: s.text, results: [], durationMs: Date.now() - t0 };
+  const lost: LostTarget[] = [];
+  let firstLoss: TargetError | undefined;
+  /** Per target, the index of the next scenario not yet recorded. */
+  const next = new Map<PreparedTarget, number>();
+  const record = (rec: CaseRecord): void => {
+    if (!open) return;
+    cases.push(rec);
+    sink.write({ target: rec.target, id: rec.id, section: rec.section, status: rec.status, ...(rec.reason !== undefined ? { reason: rec.reason } : {}), ...(rec.notRun === true ? { notRun: true } : {}), ...(rec.divergence !== undefined ? { divergence: rec.divergence } : {}) });
+    options.onCase?.(rec);
+  };
+  const notRun = (p: PreparedTarget, from: number, why: string): void => {
+    for (const s of scenarios.slice(from)) record(notRunRecord(p.target.id, s.name, p.profile.id, why, { section: s.section, title: s.title, script: s.text }));
+    next.set(p, scenarios.length);
+  };
+  const worker = async (p: PreparedTarget): Promise<void> => {
+    const health = new TargetHealth();
+    let done = 0;
+    for (const [k, s] of scenarios.entries()) {
+      next.set(p, k);
+      if (stopping()) return;
+      const t0 = Date.now();
+      const meta = { section: s.section, title: s.title };
+      const why = skipReason(s, p);
+      let rec: CaseRecord;
+      if (why !== undefined) {
+        rec = { target: p.target.id, id: s.name, ...meta, status: 'skipped', reason: why, profile: p.profile.id, script: s.text, results: [], durationMs: 0 };
+      } else {
+        try {
+          const o = await p.target.exec(s.text, (r) => {
+            if (open) raw.write({ target: p.target.id, case: s.name, ...r });
+          });
+          if (await killedByInterrupt(o.exit.signal, signal)) {
+            notRun(p, k, `${interruptReason(signal as AbortSignal)} while in flight (the probe was killed by ${o.exit.signal ?? ''})`);
+            return;
           }
+          health.ok();
+          rec = await judgeCase(p, s.name, s.text, parseScript(s.text), o.results, judgeOptions(p), out, 50, t0, meta, undefined, signal);
+        } catch (e) {
+          if (!(e instanceof TargetError)) throw e;
+          if (stopping()) {
+            notRun(p, k, `${interruptReason(signal as AbortSignal)} while in flight (${e.message})`);
+            return;
+          }
+          if (health.failed(e)) {
+            firstLoss ??= e;
+            const at = new Date().toISOString();
+            const info: LostTarget = { id: p.target.id, at, error: e.name, reason: e.message, casesDone: done, unfinished: scenarios.slice(k).map((x) => x.name), unfinishedWent: 'not run' };
+            lost.push(info);
+            options.onLost?.(info);
+            notRun(p, k, `${p.target.id} was lost at ${at} (${e.name}: ${e.message})`);
+            return;
+          }
+          rec = { target: p.target.id, id: s.name, ...meta, status: 'error', reason: e.message, profile: p.profile.id, script: s.text, results: [], durationMs: Date.now() - t0 };
         }
-        cases.push(rec);
-        sink.write({ target: rec.target, id: rec.id, section: s.section, status: rec.status, ...(rec.reason !== undefined ? { reason: rec.reason } : {}), ...(rec.divergence !== undefined ? { divergence: rec.divergence } : {}) });
-        onCase?.(rec);
       }
-    }));
+      done++;
+      record(rec);
+    }
+    next.set(p, scenarios.length);
+  };
+  let why: string | undefined;
+  try {
+    const ended = await settleWithin(Promise.all(prepared.map((p) => worker(p))), signal, graceMs);
+    why = stopping() ? interruptReason(signal as AbortSignal) : undefined;
+    for (const p of prepared) {
+      const k = next.get(p) ?? 0;
+      if (k >= scenarios.length) continue;
+      notRun(p, k, ended ? (why ?? 'stopped') : `${why ?? 'stopped'}; the scenario in flight did not end within ${graceMs / 1000} s`);
+    }
   } finally {
+    open = false;
     sink.close();
+    raw.close();
   }
+  const left = cases.filter((c) => c.notRun === true).length;
+  const order = (id: string): number => prepared.findIndex((p) => p.target.id === id);
+  const total = scenarios.length * prepared.length;
   const report: Report = {
     kind: 'conform',
     started,
     finished: new Date().toISOString(),
     settings: { scenarios: scenarios.length },
     targets: prepared.map((p) => p.info),
-    cases,
+    // Target by target as given, scenarios in natural order, whatever order they finished in.
+    cases: cases.sort((a, b) => order(a.target) - order(b.target) || naturalCompare(a.id, b.id)),
+    ...(lost.length > 0 ? { lost } : {}),
+    ...(left > 0
+      ? { stopped: why !== undefined ? { cause: 'interrupted' as const, reason: why, notRun: left, total } : { cause: 'targets-lost' as const, reason: `${lost.map((l) => l.id).join(', ')} lost`, notRun: left, total } }
+      : {}),
   };
-  return error === undefined ? { report } : { report, error };
+  return firstLoss === undefined ? { report } : { report, error: firstLoss };
 }

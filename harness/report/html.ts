@@ -7,15 +7,19 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { sortKeys } from './json.js';
 import { el, esc } from './markup.js';
-import { countStatuses, formatResult, targetIds } from './text.js';
+import { countStatuses, countsLine, formatResult, lostLine, naturalCompare, stoppedLine, targetIds } from './text.js';
 import { TIMELINE_CSS, timelineLegend, timelineSvg } from './timeline-svg.js';
-import type { CaseRecord, DivergenceInfo, Report } from './types.js';
+import { NO_TARGET, type CaseRecord, type DivergenceInfo, type Report } from './types.js';
 
 const CSS = `
 body{overflow-wrap:anywhere;font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222;max-width:1200px}
 h1{font-size:1.5em;margin:0 0 .3em}h2{font-size:1.2em;margin:1.5em 0 .5em;border-bottom:1px solid #ccc}
 h3{font-size:1.05em;margin:0 0 .5em}
-table{border-collapse:collapse;margin:.3em 0;max-width:100%}td.cell,td.num,th{overflow-wrap:normal}th code{overflow-wrap:anywhere}th,td{border:1px solid #ccc;padding:2px 8px;text-align:left;vertical-align:top}
+table{border-collapse:collapse;margin:.3em 0;max-width:100%}td.cell,td.num,th{overflow-wrap:normal}
+/* ids and serials are tokens: never broken mid-token (a cell grows or its table scrolls instead) */
+.tok{white-space:nowrap;overflow-wrap:normal;word-break:normal}
+.stopped{border:2px solid #8a4b00;background:#fde6c8;padding:.5em 1em;margin:1em 0;font-weight:bold}
+.lost{border-left:6px solid #8a4b00;padding:.2em .8em;margin:.5em 0}th,td{border:1px solid #ccc;padding:2px 8px;text-align:left;vertical-align:top}
 th{background:#f3f3f3}td.num{text-align:right}
 pre{background:#f7f7f7;border:1px solid #ddd;padding:6px;overflow:auto;white-space:pre-wrap;word-break:break-all;margin:.3em 0}
 code{font:12px ui-monospace,monospace}
@@ -47,6 +51,11 @@ function json(value: unknown): string {
   return JSON.stringify(sortKeys(value), null, 2) ?? 'undefined';
 }
 
+/** An id or serial: code that never wraps mid-token. */
+function tok(text: string): string {
+  return el('code', { class: 'tok' }, esc(text));
+}
+
 function pre(text: string, cls?: string): string {
   return el('pre', { class: cls }, el('code', {}, esc(text)));
 }
@@ -57,13 +66,13 @@ function summary(report: Report): string {
     const n = countStatuses(report.cases.filter((c) => c.target === id));
     const num = (v: number, cls: string): string => el('td', { class: v > 0 && cls !== '' ? `num ${cls}` : 'num' }, String(v));
     return el('tr', {}, [
-      el('td', {}, el('code', {}, esc(id))),
-      el('td', {}, esc(info?.profile ?? '?')),
-      el('td', {}, esc(info?.profileReason ?? '(no target info)')),
+      el('td', {}, tok(id)),
+      el('td', {}, esc(info?.profile ?? (id === NO_TARGET ? '' : '?'))),
+      el('td', {}, esc(info?.profileReason ?? (id === NO_TARGET ? 'cases no target took before the run stopped' : '(no target info)'))),
       num(n.total, ''), num(n.passed, 'passed'), num(n.diverged, 'diverged'), num(n.skipped, 'skipped'), num(n.error, 'error'),
     ].join(''));
   });
-  const facts = report.targets.map((t) => el('details', {}, el('summary', {}, `facts of ${el('code', {}, esc(t.id))}`) + pre(json(t.facts))));
+  const facts = report.targets.map((t) => el('details', {}, el('summary', {}, `facts of ${tok(t.id)}`) + pre(json(t.facts))));
   return el('section', { id: 'summary' }, '<h2>Targets</h2>'
     + el('table', { class: 'summary' }, '<thead><tr><th>target</th><th>profile</th><th>why this profile</th><th>cases</th><th>passed</th><th>diverged</th><th>skipped</th><th>errors</th></tr></thead>'
       + `<tbody>${rows.join('')}</tbody>`)
@@ -84,17 +93,18 @@ function matrix(report: Report): string {
   for (const c of report.cases) {
     if (!scenarios.some((s) => s.id === c.id)) scenarios.push({ id: c.id, section: c.section, title: c.title });
   }
+  scenarios.sort((a, b) => naturalCompare(a.id, b.id));
   const index = new Map(report.cases.map((c, k) => [`${c.target}\n${c.id}`, k] as const));
-  const head = `<thead><tr><th>scenario</th><th>section</th>${targets.map((t) => el('th', {}, el('code', {}, esc(t)))).join('')}</tr></thead>`;
+  const head = `<thead><tr><th>scenario</th><th>section</th>${targets.map((t) => el('th', {}, tok(t))).join('')}</tr></thead>`;
   const rows = scenarios.map((s) => {
     const cells = targets.map((t) => {
       const k = index.get(`${t}\n${s.id}`);
       const c = k === undefined ? undefined : report.cases[k];
       if (k === undefined || c === undefined) return el('td', { class: 'cell missing', title: 'not run on this target' }, '—');
-      const text = c.status === 'diverged' || c.status === 'error' ? el('a', { href: `#${anchor(k)}` }, c.status) : c.status;
+      const text = c.status === 'diverged' || c.status === 'error' ? el('a', { href: `#${anchor(k)}` }, c.status) : c.notRun === true ? 'not run' : c.status;
       return el('td', { class: `cell ${c.status}`, title: why(c), 'data-target': t, 'data-scenario': s.id }, text);
     });
-    return el('tr', {}, el('td', { title: s.title }, el('code', {}, esc(s.id))) + el('td', {}, esc(s.section ?? '')) + cells.join(''));
+    return el('tr', {}, el('td', { title: s.title }, tok(s.id)) + el('td', {}, esc(s.section ?? '')) + cells.join(''));
   });
   return el('section', { id: 'matrix' }, '<h2>Scenarios × targets</h2>' + el('table', { class: 'matrix' }, head + `<tbody>${rows.join('')}</tbody>`));
 }
@@ -105,11 +115,13 @@ function matrix(report: Report): string {
  */
 function caseTable(report: Report, all: boolean): string {
   const conform = report.kind === 'conform';
-  const listed = report.cases.map((c, k) => ({ c, k })).filter(({ c }) => all || c.status !== 'passed');
-  if (listed.length === 0) return el('section', { id: 'cases' }, `<h2>${conform ? 'Scenarios' : 'Cases'}</h2><p>Every one passed.</p>`);
+  // Cases a stop left unrun are summarised in their own section, not listed one row each.
+  const listed = report.cases.map((c, k) => ({ c, k })).filter(({ c }) => c.notRun !== true && (all || c.status !== 'passed'))
+    .sort((a, b) => (conform ? naturalCompare(a.c.id, b.c.id) : 0) || a.k - b.k);
+  if (listed.length === 0) return el('section', { id: 'cases' }, `<h2>${conform ? 'Scenarios' : 'Cases'}</h2><p>${report.cases.some((c) => c.notRun !== true) ? 'Every one that ran passed.' : 'None ran.'}</p>`);
   const rows = listed.map(({ c, k }) => el('tr', {}, [
-    el('td', {}, c.status === 'diverged' || c.status === 'error' ? el('a', { href: `#${anchor(k)}` }, el('code', {}, esc(c.id))) : el('code', {}, esc(c.id))),
-    el('td', {}, el('code', {}, esc(c.target))),
+    el('td', {}, c.status === 'diverged' || c.status === 'error' ? el('a', { href: `#${anchor(k)}` }, tok(c.id)) : tok(c.id)),
+    el('td', {}, tok(c.target)),
     ...(conform ? [el('td', {}, esc(c.section ?? ''))] : []),
     el('td', {}, status(c.status)),
     el('td', {}, esc(why(c) ?? '')),
@@ -135,7 +147,7 @@ function divergence(d: DivergenceInfo): string {
 
 function failingCase(c: CaseRecord, k: number): string {
   const parts: string[] = [];
-  const heading = `${el('code', {}, esc(c.id))} on ${el('code', {}, esc(c.target))} ${status(c.status)}`
+  const heading = `${tok(c.id)} on ${tok(c.target)} ${status(c.status)}`
     + (c.section !== undefined ? ` ${esc(c.section)}` : '') + (c.title !== undefined ? ` — ${esc(c.title)}` : '');
   parts.push(el('h3', {}, heading));
   parts.push(el('p', { class: 'meta' }, `profile ${el('code', {}, esc(c.profile))}, ${esc(String(c.durationMs))} ms`));
@@ -144,7 +156,8 @@ function failingCase(c: CaseRecord, k: number): string {
   if (c.timeline !== undefined) {
     const svg = timelineSvg(c.timeline);
     // An empty timeline still says why, so a reader does not look for a missing picture.
-    parts.push('<h4>Timeline</h4>' + (svg !== ''
+    const of = c.timeline.shows === 'shrunk' ? 'of the shrunk script' : c.timeline.shows === 'original' ? 'of the case as run (not the shrunk script)' : '';
+    parts.push(el('h4', { class: 'timeline-of' }, `Timeline${of !== '' ? ` ${of}` : ''}`) + (svg !== ''
       ? timelineLegend() + el('div', { class: 'timeline-box' }, svg)
       : el('p', { class: 'meta timeline-empty' }, `nothing to draw: no area had a backing file in the ${c.timeline.ops.length} ops replayed (an area gets one at its first mmap)`)));
   }
@@ -162,21 +175,64 @@ function failingCase(c: CaseRecord, k: number): string {
   return el('section', { class: `case ${c.status}`, id: anchor(k) }, parts.join(''));
 }
 
+/** Ids as ranges: `case-3…case-9, case-12`, for long lists of cases not run. */
+function idRanges(ids: readonly string[]): string {
+  const out: string[] = [];
+  const num = (id: string | undefined): number => Number(/(\d+)$/.exec(id ?? '')?.[1] ?? NaN);
+  let k = 0;
+  while (k < ids.length) {
+    let j = k;
+    while (j + 1 < ids.length && num(ids[j + 1]) === num(ids[j]) + 1) j++;
+    out.push(j > k + 1 ? `${ids[k] ?? ''}…${ids[j] ?? ''}` : ids.slice(k, j + 1).join(', '));
+    k = j + 1;
+  }
+  return out.join(', ');
+}
+
+/** The stop and the lost targets, at the top of the page; and the cases left unrun, by reason. */
+function stopNotes(report: Report): string {
+  const parts: string[] = [];
+  const unit = report.kind === 'conform' ? 'scenario runs' : 'cases';
+  if (report.stopped !== undefined) parts.push(el('p', { class: 'stopped', id: 'stopped' }, esc(stoppedLine(report.stopped, unit))));
+  for (const l of report.lost ?? []) {
+    parts.push(el('p', { class: 'lost' }, `target ${tok(l.id)}${esc(lostLine(l).slice(l.id.length))}`));
+    if (l.logs?.logcat !== undefined) parts.push(el('details', {}, `<summary>last logcat of ${tok(l.id)}</summary>` + pre(l.logs.logcat)));
+    if (l.logs?.dmesg !== undefined) parts.push(el('details', {}, `<summary>last kernel log of ${tok(l.id)}</summary>` + pre(l.logs.dmesg)));
+  }
+  return parts.join('');
+}
+
+function notRunSection(report: Report): string {
+  const byReason = new Map<string, string[]>();
+  for (const c of report.cases) {
+    if (c.notRun !== true) continue;
+    const key = `${c.target}\n${c.reason ?? ''}`;
+    byReason.set(key, [...(byReason.get(key) ?? []), c.id]);
+  }
+  if (byReason.size === 0) return '';
+  const rows = [...byReason].map(([key, ids]) => {
+    const [target = '', reason = ''] = key.split('\n');
+    return el('tr', {}, el('td', {}, tok(target)) + el('td', { class: 'num' }, String(ids.length)) + el('td', {}, esc(reason)) + el('td', {}, el('code', {}, esc(idRanges(ids)))));
+  });
+  return el('section', { id: 'not-run' }, '<h2>Not run</h2>' + el('table', { class: 'not-run' }, `<thead><tr><th>target</th><th>count</th><th>why</th><th>which</th></tr></thead><tbody>${rows.join('')}</tbody>`));
+}
+
 /** The report as one self-contained HTML page. */
 export function reportHtml(report: Report): string {
   const n = countStatuses(report.cases);
   const targets = targetIds(report.targets, report.cases);
-  const title = `ashmem-harness ${report.kind}: ${n.diverged} diverged, ${n.error} errors of ${n.total} on ${targets.join(', ')}`;
+  const title = `ashmem-harness ${report.kind}: ${n.diverged} diverged, ${n.error} errors of ${n.total} on ${targets.join(', ')}${report.stopped !== undefined ? ' (stopped early)' : ''}`;
   const failing = report.cases.map((c, k) => ({ c, k })).filter(({ c }) => c.status === 'diverged' || c.status === 'error');
   const settings = Object.keys(report.settings).sort().map((key) =>
     el('tr', {}, el('th', {}, esc(key)) + el('td', {}, el('code', {}, esc(JSON.stringify(sortKeys(report.settings[key])) ?? 'undefined')))));
   const body = [
     el('h1', {}, esc(`ashmem-harness ${report.kind}`)),
-    el('p', { class: 'meta' }, `${esc(report.started)} – ${esc(report.finished)}: ${n.total} ${report.kind === 'conform' ? 'scenario runs' : 'cases'}, `
-      + `${n.passed} passed, ${n.diverged} diverged, ${n.skipped} skipped, ${n.error} errors`),
+    el('p', { class: 'meta' }, `${esc(report.started)} – ${esc(report.finished)}: ${n.total} ${report.kind === 'conform' ? 'scenario runs' : 'cases'}, ${esc(countsLine(n))}`),
+    stopNotes(report),
     settings.length > 0 ? el('details', {}, '<summary>settings</summary>' + el('table', { class: 'settings' }, settings.join(''))) : '',
     summary(report),
     ...(report.kind === 'conform' && targets.length > 1 ? [matrix(report), caseTable(report, false)] : [caseTable(report, report.kind === 'conform')]),
+    notRunSection(report),
     failing.length > 0 ? el('section', { id: 'failing' }, '<h2>Divergences and errors</h2>' + failing.map(({ c, k }) => failingCase(c, k)).join('')) : '',
   ].join('\n');
   return `<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"/><title>${esc(title)}</title><style>${CSS}</style></head>\n<body>\n${body}\n</body></html>\n`;

@@ -10,6 +10,8 @@ import type { CaseStatus } from './types.js';
 export interface Progress {
   /** One case finished; `label` names it (`case-11 on local`). */
   tick(label: string, status: CaseStatus): void;
+  /** A line of news (a target lost) shown without breaking the display. */
+  note(line: string): void;
   /** Ends the display (restores the cursor on a TTY). Safe to call twice. */
   stop(): void;
 }
@@ -38,6 +40,9 @@ export function createProgress(total: number, stream: NodeJS.WriteStream): Progr
         counts[status]++;
         stream.write(`[${done}/${total}] ${clean(label)}: ${status}\n`);
       },
+      note(line) {
+        stream.write(`${clean(line)}\n`);
+      },
       stop() {
         stopped = true;
       },
@@ -50,8 +55,10 @@ export function createProgress(total: number, stream: NodeJS.WriteStream): Progr
     hideCursor: true,
     // The last case's label may be long; trim to the terminal instead of wrapping the bar.
     linewrap: true,
-    // A run is aborted with Ctrl-C more often than it completes; give the cursor back then.
-    gracefulExit: true,
+    // No signal handlers of its own: its one-shot SIGINT/SIGTERM handlers would stop only the
+    // bar and swallow the signal. The command's interrupt handler stops the bar (giving the
+    // cursor back) and then stops the run.
+    gracefulExit: false,
   }, cliProgress.Presets.shades_classic);
   bar.start(total, 0, { ...counts, label: '' });
   return {
@@ -60,6 +67,15 @@ export function createProgress(total: number, stream: NodeJS.WriteStream): Progr
       done++;
       counts[status]++;
       bar.update(done, { ...counts, label: clean(label) });
+    },
+    note(line) {
+      if (stopped) {
+        stream.write(`${clean(line)}\n`);
+        return;
+      }
+      // Clear the bar's line, print the note, and draw the bar again below it.
+      stream.write(`\r\x1b[K${clean(line)}\n`);
+      bar.render();
     },
     stop() {
       if (stopped) return;

@@ -3,7 +3,7 @@
  * reads them, and a visible form for characters no report format may carry raw.
  */
 import type { OpResult } from '../ops/result.js';
-import type { CaseRecord, DivergenceInfo } from './types.js';
+import type { CaseRecord, DivergenceInfo, LostTarget, StoppedEarly } from './types.js';
 
 /**
  * Characters that neither XML 1.0 nor HTML may carry as text: C0 controls other than tab and
@@ -70,23 +70,37 @@ export function caseFailureText(c: CaseRecord): string {
   return parts.join('\n\n');
 }
 
-/** Counts of case statuses. */
+/** Counts of case statuses; `notRun` counts the skipped cases a stop left unrun (within `skipped`). */
 export interface StatusCounts {
   total: number;
   passed: number;
   diverged: number;
   skipped: number;
   error: number;
+  notRun: number;
 }
 
 /** Counts the statuses of `cases`. */
 export function countStatuses(cases: readonly CaseRecord[]): StatusCounts {
-  const n: StatusCounts = { total: 0, passed: 0, diverged: 0, skipped: 0, error: 0 };
+  const n: StatusCounts = { total: 0, passed: 0, diverged: 0, skipped: 0, error: 0, notRun: 0 };
   for (const c of cases) {
     n.total++;
     n[c.status]++;
+    if (c.notRun === true) n.notRun++;
   }
   return n;
+}
+
+/** `3 passed, 1 diverged, 0 skipped, 0 errors` (and `, 96 not run` when a stop left cases out; those are not counted as skipped here). */
+export function countsLine(n: StatusCounts): string {
+  return `${n.passed} passed, ${n.diverged} diverged, ${n.skipped - n.notRun} skipped, ${n.error} errors${n.notRun > 0 ? `, ${n.notRun} not run` : ''}`;
+}
+
+const COLLATOR = new Intl.Collator('en', { numeric: true });
+
+/** Natural order of ids: `1.3-x` < `2-y` < `10.1-z`, `case-2` < `case-10`. */
+export function naturalCompare(a: string, b: string): number {
+  return COLLATOR.compare(a, b);
 }
 
 /**
@@ -97,4 +111,16 @@ export function targetIds(targets: readonly { id: string }[], cases: readonly Ca
   const ids = targets.map((t) => t.id);
   for (const c of cases) if (!ids.includes(c.target)) ids.push(c.target);
   return ids;
+}
+
+/** `stopped early: 12 of 100 cases not run (interrupted by SIGINT)`: the line every report shows for a stop. */
+export function stoppedLine(s: StoppedEarly, unit = 'cases'): string {
+  return `stopped early: ${s.notRun} of ${s.total} ${unit} not run (${s.reason})`;
+}
+
+/** `adb:X lost at 2026-…, after 3 case(s): AdbDeviceVanishedError: …; 1 unfinished, to other targets: case-7`. */
+export function lostLine(l: LostTarget): string {
+  const list = l.unfinished.slice(0, 10).join(', ') + (l.unfinished.length > 10 ? ', …' : '');
+  const unfinished = l.unfinished.length === 0 ? '' : `; ${l.unfinished.length} unfinished, ${l.unfinishedWent}: ${list}`;
+  return `${l.id} lost at ${l.at}, after ${l.casesDone} case(s): ${l.error}: ${l.reason}${unfinished}`;
 }

@@ -33,6 +33,8 @@ export interface Timeline {
   states: readonly (readonly string[])[];
   /** Index into `ops` of the op that diverged. */
   divergenceAt?: number;
+  /** Which script the timeline replays: the case as run, or its shrunk form. */
+  shows?: 'original' | 'shrunk';
 }
 
 /** How a case ended. */
@@ -64,6 +66,44 @@ export interface CaseRecord {
   repro?: { dir: string; commands: readonly string[] };
   durationMs: number;
   logs?: { logcat?: string; dmesg?: string };
+  /** True for a case that never ran (or was cut) because the run stopped early; `reason` says why. */
+  notRun?: boolean;
+}
+
+/** The target id of run cases that no target took before the run stopped. */
+export const NO_TARGET = '(none)';
+
+/** A target lost mid-run: which, when, why, and what became of its work. */
+export interface LostTarget {
+  id: string;
+  /** ISO 8601 time of the loss. */
+  at: string;
+  /** The error class, e.g. `AdbDeviceVanishedError`. */
+  error: string;
+  /** The error's message. */
+  reason: string;
+  /** Cases (or scenarios) this target finished before the loss. */
+  casesDone: number;
+  /** Case ids it had in flight (`run`), or the scenarios it still owed (`conform`). */
+  unfinished: readonly string[];
+  /**
+   * What became of them: handed to the other targets (`run`), or recorded as not run (`conform`,
+   * where each target runs every scenario).
+   */
+  unfinishedWent: 'to other targets' | 'not run';
+  /** Its last logs (logcat, kernel log or a guest's console), when it could still give them. */
+  logs?: { logcat?: string; dmesg?: string };
+}
+
+/** Why a run ended before every case ran. */
+export interface StoppedEarly {
+  /** `interrupted` (SIGINT / SIGTERM) or `targets-lost` (no target left to run them). */
+  cause: 'interrupted' | 'targets-lost';
+  /** In words: `interrupted by SIGINT`, `every target was lost`. */
+  reason: string;
+  /** Cases (or scenario runs) not run, out of `total`. */
+  notRun: number;
+  total: number;
 }
 
 /** A target as the run met it, and the profile chosen for it. */
@@ -86,4 +126,9 @@ export interface Report {
   settings: Record<string, unknown>;
   targets: readonly TargetInfo[];
   cases: readonly CaseRecord[];
+  /** Targets lost mid-run (absent when none was). */
+  lost?: readonly LostTarget[];
+  /** Set when cases were left unrun (absent when every case ran). */
+  stopped?: StoppedEarly;
 }
+

@@ -244,6 +244,11 @@ export class LocalTarget implements Target {
     }
   }
 
+  /** @inheritdoc */
+  replayArgs(): readonly string[] {
+    return ['--target', this.id, ...(this.options.backend !== undefined ? ['--backend', this.options.backend] : [])];
+  }
+
   /** Kills any probe still running (an `exec` in flight then rejects). */
   async close(): Promise<void> {
     const waits = [...this.running].map(

@@ -99,21 +99,35 @@ export interface Target {
   exec(script: string, onResult?: (result: OpResult) => void): Promise<ExecOutcome>;
   /** Cleans up (pushed files, forwarded ports, child processes). */
   close(): Promise<void>;
+  /**
+   * The `exec` flags that reach this same target again (`--target`, and for a device its adb
+   * server, device folder and backend), for the replay commands of a repro folder.
+   */
+  replayArgs?(): readonly string[];
+  /** Shell commands that run `script` (a host path) on this target without the harness, if any. */
+  byHand?(script: string): readonly string[];
 }
 
 /** A target failed in a way that is not a result: missing tool, vanished device, timeout. */
 export class TargetError extends Error {
   override readonly name: string = 'TargetError';
+  /**
+   * True when the target can run nothing more (gone, its server gone, no probe): a run stops
+   * handing it cases at once and gives its case in flight to the other targets.
+   */
+  readonly lost: boolean = false;
 }
 
 /** The probe binary for an ABI is not built. */
 export class ProbeMissingError extends TargetError {
   override readonly name = 'ProbeMissingError';
+  override readonly lost = true;
 }
 
 /** The device went away mid-run. */
 export class DeviceVanishedError extends TargetError {
   override readonly name: string = 'DeviceVanishedError';
+  override readonly lost = true;
 }
 
 /** A call to the target did not answer within its bound. */

@@ -1,8 +1,9 @@
 /**
  * The `run` verb's orchestration (harness/check/run.ts) over adb targets end to end: generated
  * cases sharded over two loopback devices through the real adb server, judged against the model;
- * then a device killed mid-run: the run stops with DeviceVanishedError and the results that
- * arrived are on disk.
+ * then a device killed mid-run: the other device goes on with the lost one's share, the loss is
+ * recorded (which, when, why) and the results that arrived are on disk; with no device left, the
+ * remaining cases are recorded as not run.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -93,7 +94,7 @@ describe('run over adb targets (two loopback devices, real adb server)', functio
     assert.equal(new Set(raw.map((r) => r['case'])).size, 12);
   });
 
-  it('stops with DeviceVanishedError when a device dies mid-run, keeping what arrived on disk', async function () {
+  it('a device killed mid-run: the other goes on and runs every case, the lost one\'s case in flight included; the loss is recorded', async function () {
     const [a, b] = await devices(2);
     assert.ok(a !== undefined && b !== undefined);
     const prepared = await prepareTargets([a, b], 'auto');
@@ -101,6 +102,8 @@ describe('run over adb targets (two loopback devices, real adb server)', functio
     assert.ok(victim !== undefined);
     const out = outDir();
     let bCases = 0;
+    let killedAt = '';
+    const lostSeen: string[] = [];
     const { report, error } = await runCases(prepared, {
       cases: 40,
       seed: 3,
@@ -110,14 +113,64 @@ describe('run over adb targets (two loopback devices, real adb server)', functio
       shrinkBudget: 0,
       judgeOptions: (t) => judgeOptionsFor(t.id, { quiet: true }),
       onCase: (c) => {
-        if (c.target === b.id && ++bCases === 3) victim.kill();
+        if (c.target === b.id && ++bCases === 3) {
+          killedAt = new Date().toISOString();
+          victim.kill();
+        }
       },
+      onLost: (l) => lostSeen.push(l.id),
     });
     assert.ok(error instanceof DeviceVanishedError, String(error));
     assert.match(error.message, new RegExp(victim.serial.replace(/\./g, '\\.')));
-    assert.ok(report.cases.length < 40);
+    // Every case ran and passed: the survivor took the lost device's share.
+    assert.equal(report.cases.length, 40);
+    assert.deepEqual(report.cases.filter((c) => c.status !== 'passed').map((c) => `${c.id} on ${c.target}: ${c.status} ${c.reason ?? ''}`), []);
+    assert.deepEqual(new Set(report.cases.map((c) => c.id)).size, 40);
+    assert.equal(report.cases.filter((c) => c.target === b.id).length, 3);
+    assert.equal(report.cases.filter((c) => c.target === a.id).length, 37);
+    assert.equal(report.stopped, undefined);
+    // The report says which device was lost, when, and what became of its case in flight.
+    assert.deepEqual(lostSeen, [b.id]);
+    const lost = report.lost?.[0];
+    assert.ok(lost !== undefined && report.lost?.length === 1);
+    assert.equal(lost.id, b.id);
+    assert.equal(lost.error, 'AdbDeviceVanishedError');
+    assert.equal(lost.casesDone, 3);
+    assert.ok(lost.at >= killedAt, `${lost.at} before the kill at ${killedAt}`);
+    assert.equal(lost.unfinishedWent, 'to other targets');
+    for (const id of lost.unfinished) assert.equal(report.cases.find((c) => c.id === id)?.target, a.id, `${id} was re-run on the survivor`);
     const raw = rawLines(out);
     const bRaw = raw.filter((r) => r['target'] === b.id);
     assert.ok(new Set(bRaw.map((r) => r['case'])).size >= 3, 'the vanished device kept its results on disk');
+  });
+
+  it('every device lost: the cases left are recorded as not run, with why', async function () {
+    const [a] = await devices(1);
+    assert.ok(a !== undefined);
+    const prepared = await prepareTargets([a], 'auto');
+    const victim = daemons[0];
+    assert.ok(victim !== undefined);
+    const out = outDir();
+    let n = 0;
+    const { report, error } = await runCases(prepared, {
+      cases: 20,
+      seed: 5,
+      length: 10,
+      out,
+      profile: 'auto',
+      shrinkBudget: 0,
+      judgeOptions: (t) => judgeOptionsFor(t.id, { quiet: true }),
+      onCase: () => {
+        if (++n === 2) victim.kill();
+      },
+    });
+    assert.ok(error instanceof DeviceVanishedError, String(error));
+    assert.equal(report.cases.length, 20);
+    const notRun = report.cases.filter((c) => c.notRun === true);
+    assert.equal(notRun.length, 18);
+    assert.ok(notRun.every((c) => c.status === 'skipped' && /^not run: every target was lost \(the last: adb:.*AdbDeviceVanishedError\)$/.test(c.reason ?? '')), notRun[0]?.reason);
+    assert.deepEqual(report.stopped, { cause: 'targets-lost', reason: 'every target was lost', notRun: 18, total: 20 });
+    // results.jsonl has a line for every case, the unrun ones included.
+    assert.equal(fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8').trim().split('\n').length, 20);
   });
 });

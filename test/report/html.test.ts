@@ -10,7 +10,7 @@ import { reportHtml, writeHtml } from '../../harness/report/html.js';
 import { visible } from '../../harness/report/text.js';
 import { PAGE_STATES } from '../../harness/report/timeline-svg.js';
 import type { Report, Timeline } from '../../harness/report/types.js';
-import { ALL_BYTES, conformReport, DIVERGED, HOSTILE, hostileReport, MATRIX, runReport, TIMELINE } from './fixtures.js';
+import { ALL_BYTES, conformReport, DIVERGED, HOSTILE, hostileReport, MATRIX, MATRIX_NATURAL, runReport, TIMELINE } from './fixtures.js';
 import { byTag, childElements, findAll, parseXml, textOf, type XmlElement } from './xml.js';
 
 function html(report: Report): { text: string; root: XmlElement } {
@@ -144,7 +144,7 @@ describe('report/html', () => {
     ]);
   });
 
-  it('conform on two targets: a matrix, targets as columns, scenarios as rows, section beside each', () => {
+  it('conform on two targets: a matrix, targets as columns, scenarios as rows in natural order of ids, section beside each', () => {
     const report = conformReport();
     const { root } = html(report);
     const tables = byTag(root, 'table', 'matrix');
@@ -154,7 +154,7 @@ describe('report/html', () => {
     const rows = byTag(byTag(table, 'tbody')[0] as XmlElement, 'tr');
     assert.equal(rows.length, MATRIX.length);
     rows.forEach((tr, k) => {
-      const [id, section, s1, s2] = MATRIX[k] as (typeof MATRIX)[number];
+      const [id, section, s1, s2] = MATRIX_NATURAL[k] as (typeof MATRIX)[number];
       const tds = byTag(tr, 'td');
       assert.equal(textOf(tds[0] as XmlElement), id);
       assert.equal(textOf(tds[1] as XmlElement), section);
@@ -174,8 +174,8 @@ describe('report/html', () => {
     // Beside the matrix, the cases not passed are listed with their reasons, readable without hovering.
     const listed = byTag(byTag(root, 'table', 'cases')[0] as XmlElement, 'tr').slice(1).map((tr) => byTag(tr, 'td').map(textOf));
     assert.deepEqual(listed.map((r) => [r[0], r[1], r[3], r[4]]), [
-      ['drop-caches-prefix', 'adb:emulator-5554', 'skipped', 'needs root (adb root refused on a user build)'],
-      ['unpin-then-purge-all', 'adb:R58M123', 'diverged', `${DIVERGED.divergence?.rule} (§4.3, §10.3)`],
+      ['2-drop-caches-prefix', 'adb:emulator-5554', 'skipped', 'needs root (adb root refused on a user build)'],
+      ['10.1-unpin-then-purge-all', 'adb:R58M123', 'diverged', `${DIVERGED.divergence?.rule} (§4.3, §10.3)`],
     ]);
   });
 
@@ -185,7 +185,7 @@ describe('report/html', () => {
     const { root } = html(report);
     assert.equal(byTag(root, 'table', 'matrix').length, 0);
     const rows = byTag(byTag(root, 'table', 'cases')[0] as XmlElement, 'tr').slice(1).map((tr) => byTag(tr, 'td').map(textOf));
-    assert.deepEqual(rows.map((r) => [r[0], r[2], r[3]]), MATRIX.map(([id, section, s1]) => [id, section, s1]));
+    assert.deepEqual(rows.map((r) => [r[0], r[2], r[3]]), MATRIX_NATURAL.map(([id, section, s1]) => [id, section, s1]));
   });
 
   it('escapes hostile names, quotes and every byte: nothing becomes markup, everything reads back', () => {

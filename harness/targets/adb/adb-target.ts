@@ -77,6 +77,8 @@ interface Setup {
   readonly device: DeviceFacts;
   readonly hello: ProbeHello;
   readonly abi: string;
+  /** The host file pushed as the probe. */
+  readonly probeFile: string;
   readonly root: AdbRootOutcome | 'not-tried';
 }
 
@@ -93,6 +95,8 @@ export class AdbTarget implements Target {
   private readonly forward: ForwardService;
   private readonly t: AdbTimeouts;
   private setupPromise: Promise<Setup> | undefined;
+  /** Set-up's outcome once it succeeded (for the synchronous replay commands). */
+  private setupDone: Setup | undefined;
   private agent: AgentSession | undefined;
   private pushed = false;
   /** The device's SDK level once known (0 before). */
@@ -145,7 +149,9 @@ export class AdbTarget implements Target {
       // chmod again in the hello's round trip: some file systems ignore the mode sync sends.
       const hello = await this.execStdin('', undefined, `chmod 755 ${shQuote(this.probePath)}`);
       if (this.options.mode === 'agent') await this.startAgent();
-      return { device, hello: hello.hello, abi: probe.abi, root };
+      const done: Setup = { device, hello: hello.hello, abi: probe.abi, probeFile: probe.file, root };
+      this.setupDone = done;
+      return done;
     }, () => true, () => []);
   }
 
@@ -281,6 +287,28 @@ export class AdbTarget implements Target {
     } catch {
       // The device may be gone.
     }
+  }
+
+  /** @inheritdoc */
+  replayArgs(): readonly string[] {
+    return [
+      '--target', `adb:${this.serial}`,
+      '--adb-server', this.server.address,
+      '--device-dir', this.deviceDir,
+      ...(this.options.backend !== undefined ? ['--backend', this.options.backend] : []),
+    ];
+  }
+
+  /** @inheritdoc */
+  byHand(script: string): readonly string[] {
+    const s = this.setupDone;
+    if (s === undefined) return [];
+    const adb = ['adb', '-H', this.server.host, '-P', String(this.server.port), '-s', this.serial].map(shQuote).join(' ');
+    const backend = this.options.backend !== undefined ? ` --backend ${this.options.backend}` : '';
+    return [
+      `${adb} push ${shQuote(s.probeFile)} ${shQuote(this.probePath)}`,
+      `${adb} shell ${shQuote(`${shQuote(this.probePath)}${backend}`)} < ${shQuote(script)}`,
+    ];
   }
 
   /** The last lines of logcat, for a report. */

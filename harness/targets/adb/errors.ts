@@ -12,6 +12,7 @@ export class AdbError extends TargetError {
 /** The `adb` binary could not be run. */
 export class AdbMissingError extends AdbError {
   override readonly name = 'AdbMissingError';
+  override readonly lost = true;
   constructor(readonly bin: string, cause?: unknown) {
     super(
       `adb binary ${JSON.stringify(bin)} not found or not runnable: install it (Debian/Ubuntu: apt-get install adb; ` +
@@ -24,6 +25,7 @@ export class AdbMissingError extends AdbError {
 /** The adb server cannot be reached, or came back and still failed. */
 export class AdbServerError extends AdbError {
   override readonly name = 'AdbServerError';
+  override readonly lost = true;
 }
 
 /** The requested device is not attached to any selected adb server. */
@@ -41,6 +43,7 @@ export class AdbCommandError extends AdbError {
  * (they were also passed to `onResult`, so callers streaming to disk already have them).
  */
 export class AdbDeviceVanishedError extends DeviceVanishedError {
+  override readonly name = 'AdbDeviceVanishedError';
   constructor(
     readonly serial: string,
     readonly partial: readonly OpResult[],

@@ -6,8 +6,8 @@
  * `maxConsecutiveFailures` in a row. The others go on. A failed case keeps its partial results.
  */
 import type { OpResult } from '../../ops/result.js';
-import { DeviceVanishedError, ProbeMissingError, TargetError, type ExecOutcome, type Target } from '../target.js';
-import { AdbDeviceVanishedError, AdbMissingError, AdbServerError } from './errors.js';
+import { TargetError, type ExecOutcome, type Target } from '../target.js';
+import { AdbDeviceVanishedError } from './errors.js';
 
 /** One case's outcome in a sharded run. */
 export type ShardedOutcome<C> =
@@ -35,9 +35,9 @@ export interface ShardOptions<C> {
   readonly maxConsecutiveFailures?: number;
 }
 
-/** Errors after which a device can run nothing more. */
+/** Errors after which a device can run nothing more (see {@link TargetError.lost}). */
 function fatal(e: Error): boolean {
-  return e instanceof DeviceVanishedError || e instanceof AdbServerError || e instanceof ProbeMissingError || e instanceof AdbMissingError;
+  return e instanceof TargetError && e.lost;
 }
 
 /** Deterministic round-robin split (case i goes to device i mod n), for reproducible plans. */
