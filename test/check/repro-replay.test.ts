@@ -42,7 +42,7 @@ describe('repro folders replay exactly as the run judged', function () {
     for (const dir of folders) {
       // The judge options the run used are all there.
       for (const c of readReadme(dir).commands.filter((x) => x.includes(' judge '))) assert.match(c, /--background-reclaim --shrinker batches /);
-      const { judged, executed } = replayFolder(dir, bin);
+      const { judged, executed } = await replayFolder(dir, bin);
       assert.equal(judged, 2, dir);
       assert.equal(executed, 1, dir);
     }
@@ -54,7 +54,7 @@ describe('repro folders replay exactly as the run judged', function () {
     assert.equal(r.code, 1, r.out + r.err);
     const folders = reproFolders(out);
     assert.ok(folders.length >= 3, r.out);
-    for (const dir of folders) assert.equal(replayFolder(dir, bin).judged, 2, dir);
+    for (const dir of folders) assert.equal((await replayFolder(dir, bin)).judged, 2, dir);
   });
 
   it('an emulated ABI (local:arm64-v8a under qemu-user): the judge command says so, and replays', async function () {
@@ -75,7 +75,7 @@ describe('repro folders replay exactly as the run judged', function () {
       const { commands } = readReadme(dir);
       assert.ok(commands.some((c) => c.includes('exec --target local:arm64-v8a ')), commands.join('\n'));
       if (emulated) for (const c of commands.filter((x) => x.includes(' judge '))) assert.match(c, /--ioctl-emulation qemu-user/);
-      assert.equal(replayFolder(dir, bin).judged, 2, dir);
+      assert.equal((await replayFolder(dir, bin)).judged, 2, dir);
     }
   });
 });
