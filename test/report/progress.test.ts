@@ -54,4 +54,15 @@ describe('report/progress', () => {
     assert.match(out, /3\/3 \| 1 passed, 1 diverged, 0 skipped, 1 errors \| case-2 on local/);
     assert.doesNotMatch(out, /\[1\/3\]/);
   });
+
+  it('on a TTY the bar installs no SIGINT/SIGTERM handler of its own (which would swallow the signal), and a note prints above it', () => {
+    const { stream, text } = sink(true);
+    const before = [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
+    const p = createProgress(3, stream);
+    p.tick('case-0 on local', 'passed');
+    assert.deepEqual([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')], before);
+    p.note('adb:X lost at 2026-01-01T00:00:00.000Z');
+    p.stop();
+    assert.ok(text().includes('\r\x1b[Kadb:X lost at 2026-01-01T00:00:00.000Z\n'), text());
+  });
 });
