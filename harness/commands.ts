@@ -184,7 +184,7 @@ async function finish(report: Report, error: Error | undefined, out: string, hea
   process.stdout.write(`${head}: ${countsLine(n)}; reports in ${out} (report.html, report.json, junit.xml)\n`);
   for (const l of report.lost ?? []) process.stderr.write(`ashmem-harness: ${lostLine(l)}\n`);
   if (report.stopped !== undefined) process.stderr.write(`ashmem-harness: ${stoppedLine(report.stopped, unit)}; results so far are in ${out}\n`);
-  else if (error !== undefined) process.stderr.write(`ashmem-harness: ${error.message}\n(results are in ${out})\n`);
+  else if (error !== undefined && report.lost === undefined) process.stderr.write(`ashmem-harness: ${error.message}\n(results are in ${out})\n`);
   if (report.stopped?.cause === 'interrupted') process.exitCode = EXIT_INTERRUPTED;
   else if (error !== undefined || report.lost !== undefined) process.exitCode = 2;
   else process.exitCode = n.diverged > 0 ? 1 : n.error > 0 ? 2 : 0;
