@@ -231,7 +231,7 @@ export function registerTargetCommands(p: Command): void {
     .requiredOption('--out <dir>', 'report folder (results.jsonl, raw.jsonl, report.json, junit.xml, report.html, repro/); an earlier run\'s files there are replaced')
     .option('--force', 'run even if --out holds files the harness did not write (they are left alone)')
     .action(async (flags: TargetFlags & BusyFlags & { profile: string; cases: number; seed: number; length: number; shrinkBudget: number; out: string; force?: boolean }) => {
-      const { prepareTargets, runCases } = await import('./check/run.js');
+      const { prepareSurvivors, runCases } = await import('./check/run.js');
       const { createProgress } = await import('./report/progress.js');
       prepareOutFolder(flags.out, flags.force === true);
       const { lostLine } = await import('./report/text.js');
@@ -239,7 +239,8 @@ export function registerTargetCommands(p: Command): void {
       const interrupt = interruptHandler(flags.out, () => progress?.stop());
       const targets = await openTargets(flags);
       try {
-        const prepared = await prepareTargets(targets, flags.profile);
+        const before = await prepareSurvivors(targets, flags.profile, (l) => process.stderr.write(`ashmem-harness: ${lostLine(l)}; the other targets go on\n`));
+        const prepared = before.prepared;
         for (const t of prepared) process.stderr.write(await preparedLine(t));
         fs.mkdirSync(flags.out, { recursive: true });
         const bar = createProgress(flags.cases, process.stderr);
@@ -250,6 +251,7 @@ export function registerTargetCommands(p: Command): void {
           onCase: (c) => bar.tick(`${c.id} on ${c.target}`, c.status),
           onLost: (l) => bar.note(`ashmem-harness: ${lostLine(l)}; the other targets go on`),
           signal: interrupt.signal,
+          lostBefore: before,
         });
         bar.stop();
         await finish(report, error, flags.out, `${report.cases.length} cases`, (c) => (c.repro !== undefined ? `${c.id} on ${c.target}: ${c.divergence?.rule ?? ''} -> ${c.repro.dir}` : undefined), 'cases');
@@ -267,7 +269,7 @@ export function registerTargetCommands(p: Command): void {
     .requiredOption('--out <dir>', 'report folder (results.jsonl, raw.jsonl, report.json, junit.xml, report.html, repro/); an earlier run\'s files there are replaced')
     .option('--force', 'run even if --out holds files the harness did not write (they are left alone)')
     .action(async (flags: TargetFlags & BusyFlags & { profile: string; only?: string; out: string; force?: boolean }) => {
-      const { prepareTargets } = await import('./check/run.js');
+      const { prepareSurvivors } = await import('./check/run.js');
       const { conformSuite, loadScenarios } = await import('./check/conform.js');
       const { createProgress } = await import('./report/progress.js');
       let only: RegExp | undefined;
@@ -284,7 +286,8 @@ export function registerTargetCommands(p: Command): void {
       const interrupt = interruptHandler(flags.out, () => progress?.stop());
       const targets = await openTargets(flags);
       try {
-        const prepared = await prepareTargets(targets, flags.profile);
+        const before = await prepareSurvivors(targets, flags.profile, (l) => process.stderr.write(`ashmem-harness: ${lostLine(l)}; the other targets go on\n`));
+        const prepared = before.prepared;
         for (const t of prepared) process.stderr.write(await preparedLine(t));
         const bar = createProgress(scenarios.length * prepared.length, process.stderr);
         progress = bar;
@@ -292,6 +295,7 @@ export function registerTargetCommands(p: Command): void {
           onCase: (c) => bar.tick(`${c.id} on ${c.target}`, c.status),
           onLost: (l) => bar.note(`ashmem-harness: ${lostLine(l)}; the other targets go on`),
           signal: interrupt.signal,
+          lostBefore: before,
         });
         bar.stop();
         await finish(report, error, flags.out, `${scenarios.length} scenarios x ${prepared.length} target(s)`, (c) => (c.status === 'diverged' ? `DIVERGED ${c.id} on ${c.target} (${c.section ?? ''}): ${c.divergence?.rule ?? ''}` : undefined), 'scenario runs');

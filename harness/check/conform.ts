@@ -60,6 +60,8 @@ export interface ConformOptions extends StopOptions {
   readonly onCase?: (c: CaseRecord) => void;
   /** Called when a target is lost (the others go on). */
   readonly onLost?: (l: LostTarget) => void;
+  /** Targets lost before the suite (while being prepared): their scenarios are recorded as not run. */
+  readonly lostBefore?: { readonly lost: readonly LostTarget[]; readonly error?: TargetError };
 }
 
 /**
@@ -80,7 +82,7 @@ export async function conformSuite(prepared: readonly PreparedTarget[], scenario
   let open = true;
   const cases: CaseRecord[] = [];
   const lost: LostTarget[] = [];
-  let firstLoss: TargetError | undefined;
+  let firstLoss: TargetError | undefined = options.lostBefore?.error;
   /** Per target, the index of the next scenario not yet recorded. */
   const next = new Map<PreparedTarget, number>();
   const record = (rec: CaseRecord): void => {
@@ -93,6 +95,11 @@ export async function conformSuite(prepared: readonly PreparedTarget[], scenario
     for (const s of scenarios.slice(from)) record(notRunRecord(p.target.id, s.name, p.profile.id, why, { section: s.section, title: s.title, script: s.text }));
     next.set(p, scenarios.length);
   };
+  // Targets lost while being prepared owe every scenario: recorded as not run, with why.
+  for (const l of options.lostBefore?.lost ?? []) {
+    lost.push({ ...l, unfinished: scenarios.map((x) => x.name), unfinishedWent: 'not run' });
+    for (const x of scenarios) record(notRunRecord(l.id, x.name, '', `${l.id} was lost at ${l.at} (${l.error}: ${l.reason})`, { section: x.section, title: x.title, script: x.text }));
+  }
   const worker = async (p: PreparedTarget): Promise<void> => {
     const health = new TargetHealth();
     let done = 0;
@@ -154,8 +161,12 @@ export async function conformSuite(prepared: readonly PreparedTarget[], scenario
     raw.close();
   }
   const left = cases.filter((c) => c.notRun === true).length;
-  const order = (id: string): number => prepared.findIndex((p) => p.target.id === id);
-  const total = scenarios.length * prepared.length;
+  // Targets lost before the suite after the others.
+  const order = (id: string): number => {
+    const k = prepared.findIndex((p) => p.target.id === id);
+    return k < 0 ? prepared.length : k;
+  };
+  const total = scenarios.length * (prepared.length + (options.lostBefore?.lost.length ?? 0));
   const report: Report = {
     kind: 'conform',
     started,

@@ -35,6 +35,8 @@ export interface RunSettings extends StopOptions {
   readonly onCase?: (c: CaseRecord) => void;
   /** Called when a target is lost (the run goes on with the others). */
   readonly onLost?: (l: LostTarget) => void;
+  /** Targets lost before the run (while being prepared), for the report. */
+  readonly lostBefore?: { readonly lost: readonly LostTarget[]; readonly error?: TargetError };
 }
 
 /** A target with what was learnt about it before the cases. */
@@ -64,6 +66,30 @@ export async function prepareTargets(targets: readonly Target[], profile: string
     out.push({ target, env, profile: profileById(chosen), info: { id: target.id, profile: chosen, profileReason: reason, facts } });
   }
   return out;
+}
+
+/**
+ * Prepares every target it can. With several targets, one that fails while being prepared (gone,
+ * no probe for its ABI) is recorded as lost and left out, and the others go on; with one target,
+ * or when none could be prepared, the first error is thrown as before.
+ */
+export async function prepareSurvivors(targets: readonly Target[], profile: string, onLost?: (l: LostTarget) => void): Promise<{ prepared: PreparedTarget[]; lost: LostTarget[]; error?: TargetError }> {
+  const prepared: PreparedTarget[] = [];
+  const lost: LostTarget[] = [];
+  let error: TargetError | undefined;
+  for (const target of targets) {
+    try {
+      prepared.push(...(await prepareTargets([target], profile)));
+    } catch (e) {
+      if (!(e instanceof TargetError) || targets.length === 1) throw e;
+      error ??= e;
+      const l: LostTarget = { id: target.id, at: new Date().toISOString(), error: e.name, reason: `while being prepared: ${e.message}`, casesDone: 0, unfinished: [], unfinishedWent: 'to other targets' };
+      lost.push(l);
+      onLost?.(l);
+    }
+  }
+  if (prepared.length === 0 && error !== undefined) throw error;
+  return error === undefined ? { prepared, lost } : { prepared, lost, error };
 }
 
 /** The divergence part of a verdict, for reports. */
@@ -293,8 +319,8 @@ export async function runCases(prepared: readonly PreparedTarget[], s: RunSettin
   // Cases that end after the grace period no longer count (the reports are being written).
   let open = true;
   const cases: CaseRecord[] = [];
-  const lost: LostTarget[] = [];
-  let firstLoss: TargetError | undefined;
+  const lost: LostTarget[] = [...(s.lostBefore?.lost ?? [])];
+  let firstLoss: TargetError | undefined = s.lostBefore?.error;
   const queue: number[] = Array.from({ length: s.cases }, (_, i) => i);
   const inFlight = new Map<number, PreparedTarget>();
   const waker = new Waker();

@@ -29,8 +29,8 @@ describe('CLI over adb: a device lost, an interrupt, repro folders (real adb ser
   const daemons: LoopbackAdbd[] = [];
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-stops-'));
 
-  async function device(scratchDir?: string): Promise<LoopbackAdbd> {
-    const d = new LoopbackAdbd({ abis: ['x86_64'], ...(scratchDir !== undefined ? { scratchDir } : {}) });
+  async function device(scratchDir?: string, abis: string[] = ['x86_64']): Promise<LoopbackAdbd> {
+    const d = new LoopbackAdbd({ abis, ...(scratchDir !== undefined ? { scratchDir } : {}) });
     await d.start();
     await connectLoopback(server, d);
     daemons.push(d);
@@ -84,6 +84,35 @@ describe('CLI over adb: a device lost, an interrupt, repro folders (real adb ser
     assert.match(byTag(suite, 'property').find((x) => x.attrs.name === 'lost')?.attrs.value ?? '', new RegExp(`lost at ${lost[0]?.at ?? '?'}`));
     // The survivor cleaned the shared device folder.
     assert.deepEqual(harnessFiles(shared), []);
+  });
+
+  it('adb:all with a device that cannot be prepared (no probe for its ABI): it is recorded as lost, the other runs everything, exit 2 (run and conform)', async () => {
+    // Each its own scratch folder (its getprop shim says its ABIs); the device folder is the good
+    // one's (the odd one fails before it would write there).
+    const good = await device();
+    const odd = await device(undefined, ['mips']);
+    const shared = good.scratchDir;
+    const out = path.join(tmp, 'unprepared');
+    const p = startCli(['run', '--target', 'adb:all', '--adb-server', `127.0.0.1:${port}`, '--device-dir', shared, '--quiet', '--cases', '8', '--length', '8', '--out', out]);
+    const { code } = await exitWithin(p, 120_000);
+    assert.equal(code, 2, p.out() + p.err());
+    assert.ok(fs.existsSync(path.join(out, 'report.json')), p.out() + p.err());
+    const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as Report;
+    assert.deepEqual(report.lost?.map((l) => [l.id, l.error, l.casesDone]), [[`adb:${odd.serial}`, 'ProbeMissingError', 0]]);
+    assert.match(report.lost?.[0]?.reason ?? '', /^while being prepared: no probe built for device .*mips/);
+    assert.deepEqual(report.cases.map((c) => [c.target, c.status]), Array.from({ length: 8 }, () => [`adb:${good.serial}`, 'passed']));
+    assert.match(p.err(), /lost at .*ProbeMissingError.*the other targets go on/);
+
+    const cout = path.join(tmp, 'unprepared-conform');
+    const c = startCli(['conform', '--target', 'adb:all', '--adb-server', `127.0.0.1:${port}`, '--device-dir', shared, '--quiet', '--only', '^(1\\.4|2-dup)', '--out', cout]);
+    const cr = await exitWithin(c, 120_000);
+    assert.equal(cr.code, 2, c.out() + c.err());
+    const conform = JSON.parse(fs.readFileSync(path.join(cout, 'report.json'), 'utf8')) as Report;
+    const oddCases = conform.cases.filter((x) => x.target === `adb:${odd.serial}`);
+    assert.ok(oddCases.length >= 2);
+    assert.ok(oddCases.every((x) => x.notRun === true && x.status === 'skipped' && /^not run: adb:.* was lost at .*ProbeMissingError/.test(x.reason ?? '')), JSON.stringify(oddCases[0]));
+    assert.equal(conform.cases.filter((x) => x.target === `adb:${good.serial}`).length, oddCases.length);
+    assert.deepEqual(conform.stopped, { cause: 'targets-lost', reason: `adb:${odd.serial} lost`, notRun: oddCases.length, total: 2 * oddCases.length });
   });
 
   it('run --target adb:SERIAL, SIGINT: exit 130, reports say interrupted, the device folder is left clean', async () => {
