@@ -3,7 +3,7 @@
  * AbortSignal) stops handing out cases and gives the cases in flight a bounded time to end; a
  * target that can run nothing more is lost, and the others go on.
  */
-import { TargetError } from '../targets/target.js';
+import type { TargetError } from '../targets/target.js';
 
 /** How long cases in flight may go on after an interrupt before the reports are written anyway. */
 export const DEFAULT_GRACE_MS = 10_000;
