@@ -429,6 +429,20 @@ export class VmTarget implements Target {
     this.reader = undefined;
   }
 
+  /** @inheritdoc */
+  replayArgs(): readonly string[] {
+    const o = this.options;
+    return [
+      '--target', this.id,
+      ...(o.kernel !== undefined ? ['--vm-kernel', o.kernel] : []),
+      ...(o.modules ?? []).flatMap((m) => ['--vm-module', m]),
+      ...(o.kernelDeb !== undefined ? ['--vm-kernel-deb', o.kernelDeb] : []),
+      ...(o.cache !== undefined ? ['--vm-cache', o.cache] : []),
+      ...(o.accel !== undefined && o.accel !== 'auto' ? ['--vm-accel', o.accel] : []),
+      ...(o.memoryMiB !== undefined ? ['--vm-memory', String(o.memoryMiB)] : []),
+    ];
+  }
+
   /** Powers the guest off and removes its work folder (the console log of a crash is kept). */
   async close(): Promise<void> {
     this.closed = true;
