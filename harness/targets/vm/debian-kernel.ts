@@ -116,28 +116,29 @@ class PrivateApt {
     await tool('apt-get', [...aptOptions(this.dir, this.debArch), 'update'], this.dir, "fetching Debian bullseye's package lists");
   }
 
-  /** The package a metapackage depends on (`linux-image-amd64` → `linux-image-5.10.0-46-amd64`). */
-  async dependency(meta: string, prefix: string): Promise<string> {
-    const out = await tool('apt-cache', [...aptOptions(this.dir, this.debArch), 'depends', meta], this.dir, `resolving ${meta}`);
-    const dep = /Depends:\s*(\S+)/.exec(out.split('\n').find((l) => l.includes(`Depends: ${prefix}`)) ?? '')?.[1];
-    if (dep === undefined) throw new KernelFetchError(`${meta} names no ${prefix}* package in bullseye`);
-    return dep.replace(/:.*$/, '');
+  /** Every version of a package the lists offer, newest first (`apt-cache madison`). */
+  async versions(pkg: string): Promise<string[]> {
+    const out = await tool('apt-cache', [...aptOptions(this.dir, this.debArch), 'madison', pkg], this.dir, `looking up ${pkg}`);
+    const seen = out.split('\n').map((l) => l.split('|')[1]?.trim()).filter((v): v is string => v !== undefined && v !== '');
+    if (seen.length === 0) throw new KernelFetchError(`${pkg} is not in Debian bullseye for ${this.debArch}`);
+    return [...new Set(seen)];
   }
 
-  /** Candidate version of a package. */
-  async version(pkg: string): Promise<string> {
-    const out = await tool('apt-cache', [...aptOptions(this.dir, this.debArch), 'policy', pkg], this.dir, `looking up ${pkg}`);
-    const v = /Candidate:\s*(\S+)/.exec(out)?.[1];
-    if (v === undefined || v === '(none)') throw new KernelFetchError(`${pkg} is not in Debian bullseye for ${this.debArch}`);
-    return v;
+  /** The package a metapackage's version depends on (`linux-image-amd64=5.10.262-1` → `linux-image-5.10.0-46-amd64`). */
+  async dependency(meta: string, version: string, prefix: string): Promise<string> {
+    const out = await tool('apt-cache', [...aptOptions(this.dir, this.debArch), 'depends', `${meta}=${version}`], this.dir, `resolving ${meta}`);
+    const dep = /Depends:\s*(\S+)/.exec(out.split('\n').find((l) => l.includes(`Depends: ${prefix}`)) ?? '')?.[1];
+    if (dep === undefined) throw new KernelFetchError(`${meta} ${version} names no ${prefix}* package in bullseye`);
+    return dep.replace(/:.*$/, '');
   }
 
   /** Downloads a package's .deb into `dest`; returns its path. */
   async download(pkg: string, dest: string): Promise<string> {
     fs.mkdirSync(dest, { recursive: true });
     const before = new Set(fs.readdirSync(dest));
-    await tool('apt-get', [...aptOptions(this.dir, this.debArch), 'download', pkg], dest, `downloading ${pkg}`);
-    const got = fs.readdirSync(dest).find((n) => n.endsWith('.deb') && n.startsWith(`${pkg.replace(/:.*$/, '')}_`) && !before.has(n)) ?? fs.readdirSync(dest).find((n) => n.startsWith(`${pkg.replace(/:.*$/, '')}_`) && n.endsWith('.deb'));
+    await tool('apt-get', [...aptOptions(this.dir, this.debArch), 'download', pkg], dest, `downloading ${pkg.replace(/=.*$/, '')}`);
+    const name = pkg.replace(/[:=].*$/, '');
+    const got = fs.readdirSync(dest).find((n) => n.endsWith('.deb') && n.startsWith(`${name}_`) && !before.has(n)) ?? fs.readdirSync(dest).find((n) => n.startsWith(`${name}_`) && n.endsWith('.deb'));
     if (got === undefined) throw new KernelFetchError(`apt-get download ${pkg} left no .deb in ${dest}`);
     return path.join(dest, got);
   }
@@ -211,21 +212,31 @@ export async function debianKernel(arch: VmArch, opts: FetchOptions): Promise<Gu
   const apt = new PrivateApt(path.join(base, 'apt'), debArch);
   opts.progress?.(`vm: fetching Debian bullseye's package lists for ${debArch} (first use; cached in ${opts.cache})`);
   await apt.update();
-  const pkg = await apt.dependency(`linux-image-${debArch}`, 'linux-image-5.10');
-  const version = await apt.version(pkg);
-  const dir = path.join(base, `kernel-${pkg}_${version}`);
-  await cachedEntry(dir, APT_MS, () => opts.progress?.(`vm: waiting for another run to fetch ${pkg}`), async (tmp) => {
-    opts.progress?.(`vm: downloading ${pkg} ${version} (about 50 MB)`);
-    const deb = await apt.download(pkg, path.join(base, 'debs'));
-    const unpacked = `${tmp}.unpacked`;
+  // Newest first; a version the lists name but the archive does not serve (a 404) gives way to the next.
+  const failures: string[] = [];
+  for (const metaVersion of await apt.versions(`linux-image-${debArch}`)) {
+    const pkg = await apt.dependency(`linux-image-${debArch}`, metaVersion, 'linux-image-5.10');
+    const dir = path.join(base, `kernel-${pkg}_${metaVersion}`);
     try {
-      await unpack(deb, unpacked);
-      harvestKernel(unpacked, tmp, `Debian ${pkg} ${version}`);
-    } finally {
-      fs.rmSync(unpacked, { recursive: true, force: true });
+      await cachedEntry(dir, APT_MS, () => opts.progress?.(`vm: waiting for another run to fetch ${pkg}`), async (tmp) => {
+        opts.progress?.(`vm: downloading ${pkg} ${metaVersion} (about 50 MB)`);
+        const deb = await apt.download(`${pkg}=${metaVersion}`, path.join(base, 'debs'));
+        const unpacked = `${tmp}.unpacked`;
+        try {
+          await unpack(deb, unpacked);
+          harvestKernel(unpacked, tmp, `Debian ${pkg} ${metaVersion}`);
+        } finally {
+          fs.rmSync(unpacked, { recursive: true, force: true });
+        }
+      });
+      return harvestedKernel(arch, dir);
+    } catch (e) {
+      if (!(e instanceof KernelFetchError)) throw e;
+      failures.push(e.message);
+      opts.progress?.(`vm: ${pkg} ${metaVersion} could not be had; trying an older one`);
     }
-  });
-  return harvestedKernel(arch, dir);
+  }
+  throw new KernelFetchError(failures.join(' / '));
 }
 
 /** The guest's static busybox (Debian bullseye's busybox-static for the guest architecture). */
@@ -237,21 +248,29 @@ export async function debianBusybox(arch: VmArch, opts: FetchOptions): Promise<s
   if (cached !== undefined) return path.join(base, cached, 'busybox');
   const apt = new PrivateApt(path.join(base, 'apt'), debArch);
   if (!fs.existsSync(path.join(base, 'apt', 'lists'))) await apt.update();
-  const version = await apt.version('busybox-static');
-  const dir = path.join(base, `busybox-${version.replace(/[^A-Za-z0-9.+~-]/g, '_')}`);
-  await cachedEntry(dir, APT_MS, undefined, async (tmp) => {
-    opts.progress?.(`vm: downloading busybox-static ${version} for ${debArch}`);
-    const deb = await apt.download('busybox-static', path.join(base, 'debs'));
-    const unpacked = `${tmp}.unpacked`;
+  const failures: string[] = [];
+  for (const version of await apt.versions('busybox-static')) {
+    const dir = path.join(base, `busybox-${version.replace(/[^A-Za-z0-9.+~-]/g, '_')}`);
     try {
-      await unpack(deb, unpacked);
-      fs.mkdirSync(tmp, { recursive: true });
-      fs.copyFileSync(path.join(unpacked, 'bin', 'busybox'), path.join(tmp, 'busybox'));
-    } finally {
-      fs.rmSync(unpacked, { recursive: true, force: true });
+      await cachedEntry(dir, APT_MS, undefined, async (tmp) => {
+        opts.progress?.(`vm: downloading busybox-static ${version} for ${debArch}`);
+        const deb = await apt.download(`busybox-static=${version}`, path.join(base, 'debs'));
+        const unpacked = `${tmp}.unpacked`;
+        try {
+          await unpack(deb, unpacked);
+          fs.mkdirSync(tmp, { recursive: true });
+          fs.copyFileSync(path.join(unpacked, 'bin', 'busybox'), path.join(tmp, 'busybox'));
+        } finally {
+          fs.rmSync(unpacked, { recursive: true, force: true });
+        }
+      });
+      return path.join(dir, 'busybox');
+    } catch (e) {
+      if (!(e instanceof KernelFetchError)) throw e;
+      failures.push(e.message);
     }
-  });
-  return path.join(dir, 'busybox');
+  }
+  throw new KernelFetchError(failures.join(' / '));
 }
 
 /**
