@@ -156,6 +156,8 @@ export function interruptHandler(out: string, onFirst: () => void): { signal: Ab
     onFirst();
     process.stderr.write(`\nashmem-harness: ${sig}: stopping — no new cases; the cases in flight get ${DEFAULT_GRACE_MS / 1000} s, then the reports are written (${sig} again to exit at once)\n`);
     ctl.abort(sig);
+    // Interrupted is the answer even when the signal lands after the last case, as reports are written.
+    process.exitCode = EXIT_INTERRUPTED;
   };
   process.on('SIGINT', handle);
   process.on('SIGTERM', handle);
@@ -173,7 +175,7 @@ export function interruptHandler(out: string, onFirst: () => void): { signal: Ab
  * when a target was lost (even if the others ran every case: that target's coverage is short) or
  * errors occurred; else 1 for a divergence; else 0.
  */
-async function finish(report: Report, error: Error | undefined, out: string, head: string, detail: (c: Report['cases'][number]) => string | undefined, unit: string): Promise<void> {
+async function finish(report: Report, error: Error | undefined, out: string, head: string, detail: (c: Report['cases'][number]) => string | undefined, unit: string, interrupted: AbortSignal): Promise<void> {
   const { countStatuses, countsLine, lostLine, stoppedLine } = await import('./report/text.js');
   await writeReports(report, out);
   const n = countStatuses(report.cases);
@@ -185,7 +187,7 @@ async function finish(report: Report, error: Error | undefined, out: string, hea
   for (const l of report.lost ?? []) process.stderr.write(`ashmem-harness: ${lostLine(l)}\n`);
   if (report.stopped !== undefined) process.stderr.write(`ashmem-harness: ${stoppedLine(report.stopped, unit)}; results so far are in ${out}\n`);
   else if (error !== undefined && report.lost === undefined) process.stderr.write(`ashmem-harness: ${error.message}\n(results are in ${out})\n`);
-  if (report.stopped?.cause === 'interrupted') process.exitCode = EXIT_INTERRUPTED;
+  if (report.stopped?.cause === 'interrupted' || interrupted.aborted) process.exitCode = EXIT_INTERRUPTED;
   else if (error !== undefined || report.lost !== undefined) process.exitCode = 2;
   else process.exitCode = n.diverged > 0 ? 1 : n.error > 0 ? 2 : 0;
 }
@@ -254,7 +256,7 @@ export function registerTargetCommands(p: Command): void {
           lostBefore: before,
         });
         bar.stop();
-        await finish(report, error, flags.out, `${report.cases.length} cases`, (c) => (c.repro !== undefined ? `${c.id} on ${c.target}: ${c.divergence?.rule ?? ''} -> ${c.repro.dir}` : undefined), 'cases');
+        await finish(report, error, flags.out, `${report.cases.length} cases`, (c) => (c.repro !== undefined ? `${c.id} on ${c.target}: ${c.divergence?.rule ?? ''} -> ${c.repro.dir}` : undefined), 'cases', interrupt.signal);
       } finally {
         // Cleans the device folders (probe, scratch files) even when interrupted; a second signal exits at once.
         for (const t of targets) await t.close();
@@ -298,7 +300,7 @@ export function registerTargetCommands(p: Command): void {
           lostBefore: before,
         });
         bar.stop();
-        await finish(report, error, flags.out, `${scenarios.length} scenarios x ${prepared.length} target(s)`, (c) => (c.status === 'diverged' ? `DIVERGED ${c.id} on ${c.target} (${c.section ?? ''}): ${c.divergence?.rule ?? ''}` : undefined), 'scenario runs');
+        await finish(report, error, flags.out, `${scenarios.length} scenarios x ${prepared.length} target(s)`, (c) => (c.status === 'diverged' ? `DIVERGED ${c.id} on ${c.target} (${c.section ?? ''}): ${c.divergence?.rule ?? ''}` : undefined), 'scenario runs', interrupt.signal);
       } finally {
         for (const t of targets) await t.close();
         interrupt.dispose();
