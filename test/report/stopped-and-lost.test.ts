@@ -102,6 +102,15 @@ describe('reports of a run that stopped early or lost a target', () => {
       assert.match(textOf(lost[0] as XmlElement), new RegExp(`target ${SERIAL.replace(/\./g, '\\.')} lost at ${LOST_AT}`));
     });
 
+    it('a lost target\'s last logs (a guest console\'s oops) are shown beside it', () => {
+      const r = stoppedReport();
+      const withLogs: Report = { ...r, lost: (r.lost ?? []).map((l) => ({ ...l, logs: { dmesg: 'BUG: kernel NULL pointer dereference <oops>' } })) };
+      const page = parseXml(reportHtml(withLogs));
+      const details = byTag(page, 'details').filter((d) => textOf(byTag(d, 'summary')[0] as XmlElement) === `last kernel log of ${SERIAL}`);
+      assert.equal(details.length, 1);
+      assert.match(textOf(details[0] as XmlElement), /BUG: kernel NULL pointer dereference <oops>/);
+    });
+
     it('cases never run are summarised by reason in one row, not listed one row each', () => {
       const rows = byTag(byTag(root, 'table', 'not-run')[0] as XmlElement, 'tr').slice(1).map((tr) => byTag(tr, 'td').map(textOf));
       assert.deepEqual(rows, [[NO_TARGET, '3', INTERRUPTED, 'case-4…case-6']]);
