@@ -13,7 +13,7 @@ import type { CaseRecord, LostTarget, Report } from '../report/types.js';
 import { JsonlSink } from '../io.js';
 import { TargetError } from '../targets/target.js';
 import type { JudgeOptions } from './judge.js';
-import { judgeCase, notRunRecord, type PreparedTarget } from './run.js';
+import { caseLogs, judgeCase, notRunRecord, type PreparedTarget } from './run.js';
 import { DEFAULT_GRACE_MS, interruptReason, killedByInterrupt, settleWithin, TargetHealth, type StopOptions } from './run-control.js';
 
 /** A scenario: its header's fields, plus its name, path and text. */
@@ -129,16 +129,21 @@ export async function conformSuite(prepared: readonly PreparedTarget[], scenario
             notRun(p, k, `${interruptReason(signal as AbortSignal)} while in flight (${e.message})`);
             return;
           }
+          // A vanished or crashed target's last words (a guest's console with its oops) go into the report.
+          const logs = await caseLogs(p.target);
+          const failed: CaseRecord = { target: p.target.id, id: s.name, ...meta, status: 'error', reason: e.message, profile: p.profile.id, script: s.text, results: [], ...(logs !== undefined ? { logs } : {}), durationMs: Date.now() - t0 };
           if (health.failed(e)) {
             firstLoss ??= e;
             const at = new Date().toISOString();
-            const info: LostTarget = { id: p.target.id, at, error: e.name, reason: e.message, casesDone: done, unfinished: scenarios.slice(k).map((x) => x.name), unfinishedWent: 'not run' };
+            // The scenario in flight is recorded as the error it met; the ones after it never ran.
+            record(failed);
+            const info: LostTarget = { id: p.target.id, at, error: e.name, reason: e.message, casesDone: done, unfinished: scenarios.slice(k + 1).map((x) => x.name), unfinishedWent: 'not run', ...(logs !== undefined ? { logs } : {}) };
             lost.push(info);
             options.onLost?.(info);
-            notRun(p, k, `${p.target.id} was lost at ${at} (${e.name}: ${e.message})`);
+            notRun(p, k + 1, `${p.target.id} was lost at ${at} (${e.name}: ${e.message})`);
             return;
           }
-          rec = { target: p.target.id, id: s.name, ...meta, status: 'error', reason: e.message, profile: p.profile.id, script: s.text, results: [], durationMs: Date.now() - t0 };
+          rec = failed;
         }
       }
       done++;

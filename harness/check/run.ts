@@ -302,8 +302,9 @@ function caseNumber(id: string): number {
  *
  * Every target pulls the next case from one shared queue. A target that is lost (its error says
  * so, or {@link MAX_CONSECUTIVE_FAILURES} failures in a row) stops taking cases; its case in
- * flight goes back to the queue for the others, and the report records which target was lost,
- * when and why. When no target is left, the remaining cases are recorded as not run. On
+ * flight goes back to the queue for the others (once, and not when the failure is a finding such
+ * as a kernel crash: then it is recorded as an error with the target's logs), and the report
+ * records which target was lost, when and why. When no target is left, the remaining cases are recorded as not run. On
  * `s.signal` no new case starts; cases in flight get `s.graceMs` to end, and every case that did
  * not run is recorded as skipped with the reason. `error` is the first loss, if any.
  */
@@ -323,6 +324,9 @@ export async function runCases(prepared: readonly PreparedTarget[], s: RunSettin
   let firstLoss: TargetError | undefined = s.lostBefore?.error;
   const queue: number[] = Array.from({ length: s.cases }, (_, i) => i);
   const inFlight = new Map<number, PreparedTarget>();
+  const lostIds = new Set<string>();
+  /** Cases once handed from a lost target to another. */
+  const handedOver = new Set<number>();
   const waker = new Waker();
   signal?.addEventListener('abort', () => waker.notify(), { once: true });
   const texts = new Map<PreparedTarget, string[]>();
@@ -390,11 +394,18 @@ export async function runCases(prepared: readonly PreparedTarget[], s: RunSettin
           const failed: CaseRecord = { target: p.target.id, id, profile: p.profile.id, script: text, results: [], status: 'error', reason: e.message, ...(logs !== undefined ? { logs } : {}), durationMs: Date.now() - t0 };
           if (health.failed(e)) {
             firstLoss ??= e;
-            // A lost target's case says nothing about the driver: it goes to the others. A case
-            // that failed a target several times in a row is recorded as the error it was.
-            if (e.lost) queue.unshift(i);
-            else record(failed);
-            const info: LostTarget = { id: p.target.id, at: new Date().toISOString(), error: e.name, reason: e.message, casesDone: done, unfinished: e.lost ? [id] : [], unfinishedWent: 'to other targets', ...(logs !== undefined ? { logs } : {}) };
+            lostIds.add(p.target.id);
+            // A target that went away says nothing about the driver: its case goes to a target
+            // still running, once. A case that was in flight when a second target was lost, or
+            // whose failure is a finding (a kernel crash), or that failed a target several times
+            // in a row, is recorded as the error it was, with the target's last logs.
+            const survivor = prepared.some((q) => !lostIds.has(q.target.id));
+            const handOver = e.lost && !e.isResult && survivor && !handedOver.has(i);
+            if (handOver) {
+              handedOver.add(i);
+              queue.unshift(i);
+            } else record(failed);
+            const info: LostTarget = { id: p.target.id, at: new Date().toISOString(), error: e.name, reason: e.message, casesDone: done, unfinished: handOver ? [id] : [], unfinishedWent: 'to other targets', ...(logs !== undefined ? { logs } : {}) };
             lost.push(info);
             s.onLost?.(info);
             return;

@@ -116,6 +116,11 @@ export class TargetError extends Error {
    * handing it cases at once and gives its case in flight to the other targets.
    */
   readonly lost: boolean = false;
+  /**
+   * True when the failure is itself a finding about the driver (a kernel crash during the case):
+   * the case is recorded with it and never re-run elsewhere.
+   */
+  readonly isResult: boolean = false;
 }
 
 /** The probe binary for an ABI is not built. */

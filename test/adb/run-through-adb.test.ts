@@ -144,7 +144,7 @@ describe('run over adb targets (two loopback devices, real adb server)', functio
     assert.ok(new Set(bRaw.map((r) => r['case'])).size >= 3, 'the vanished device kept its results on disk');
   });
 
-  it('every device lost: the cases left are recorded as not run, with why', async function () {
+  it('every device lost: the case in flight is the error it met (with the logs), the cases left are not run, with why', async function () {
     const [a] = await devices(1);
     assert.ok(a !== undefined);
     const prepared = await prepareTargets([a], 'auto');
@@ -166,10 +166,15 @@ describe('run over adb targets (two loopback devices, real adb server)', functio
     });
     assert.ok(error instanceof DeviceVanishedError, String(error));
     assert.equal(report.cases.length, 20);
+    assert.deepEqual(report.cases.filter((c) => c.notRun !== true).map((c) => [c.id, c.status]), [['case-0', 'passed'], ['case-1', 'passed'], ['case-2', 'error']]);
+    const cut = report.cases.find((c) => c.id === 'case-2');
+    assert.match(cut?.reason ?? '', /vanished mid-run/);
+    assert.equal(typeof cut?.logs?.logcat, 'string', 'the logs, or why they could not be read');
     const notRun = report.cases.filter((c) => c.notRun === true);
-    assert.equal(notRun.length, 18);
+    assert.equal(notRun.length, 17);
     assert.ok(notRun.every((c) => c.status === 'skipped' && /^not run: every target was lost \(the last: adb:.*AdbDeviceVanishedError\)$/.test(c.reason ?? '')), notRun[0]?.reason);
-    assert.deepEqual(report.stopped, { cause: 'targets-lost', reason: 'every target was lost', notRun: 18, total: 20 });
+    assert.deepEqual(report.stopped, { cause: 'targets-lost', reason: 'every target was lost', notRun: 17, total: 20 });
+    assert.deepEqual(report.lost?.map((l) => l.unfinished), [[]]);
     // results.jsonl has a line for every case, the unrun ones included.
     assert.equal(fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8').trim().split('\n').length, 20);
   });

@@ -17,6 +17,7 @@ export type Accel = 'kvm' | 'tcg';
 /** The guest's kernel crashed (oops or panic): a result, reported like a vanished device. */
 export class GuestCrashedError extends DeviceVanishedError {
   override readonly name = 'GuestCrashedError';
+  override readonly isResult = true;
   constructor(message: string, readonly crashLine: string, readonly consoleLog: string) {
     super(message);
   }
