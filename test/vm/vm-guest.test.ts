@@ -47,6 +47,19 @@ function out(name: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `vm-${name}-`));
 }
 
+/** One run per target, side by side (a run shares its cases out by speed; each ABI must get all of them). */
+async function runPerAbi(targets: readonly string[], cases: number, seed: number): Promise<void> {
+  await Promise.all(targets.map(async (target) => {
+    const dir = out('run');
+    const r = await cli(['run', '--target', target, '--cases', String(cases), '--seed', String(seed), '--out', dir]);
+    const rep = report(dir);
+    const bad = rep.cases.filter((c) => c.status !== 'passed').map((c) => `${c.target} ${c.id}: ${c.status} ${c.reason ?? ''}`);
+    assert.deepEqual(bad.slice(0, 10), [], r.stderr.slice(-2000));
+    assert.equal(r.status, 0, target);
+    assert.equal(rep.cases.filter((c) => c.target === target && c.status === 'passed').length, cases, target);
+  }));
+}
+
 /** The cached Debian kernel folder (filled by the first boot or scripts/setup-vm). */
 function cachedKernel(): string {
   const base = path.join(vmCacheRoot(), 'vm', 'debian', 'amd64');
@@ -86,13 +99,7 @@ describe('vm target: a real ashmem driver in a QEMU guest (x86_64, both x86 ABIs
   });
 
   it('run: 300 generated cases per ABI (seed 11) meet zero divergences', async () => {
-    const dir = out('run');
-    const r = await cli(['run', '--target', 'vm:x86_64/all', '--cases', '600', '--seed', '11', '--out', dir]);
-    const rep = report(dir);
-    const bad = rep.cases.filter((c) => c.status !== 'passed').map((c) => `${c.target} ${c.id}: ${c.status} ${c.reason ?? ''}`);
-    assert.deepEqual(bad.slice(0, 10), [], r.stderr.slice(-2000));
-    assert.equal(r.status, 0);
-    for (const abi of ['vm:x86_64', 'vm:x86_64/x86']) assert.equal(rep.cases.filter((c) => c.target === abi).length, 300, abi);
+    await runPerAbi(['vm:x86_64', 'vm:x86_64/x86'], 300, 11);
   });
 
   it('a fresh boot is a restored snapshot: a drop_caches script gives the same results every time', async () => {
@@ -176,5 +183,39 @@ describe('vm target: a real ashmem driver in a QEMU guest (x86_64, both x86 ABIs
     assert.match(bad.stderr, /unpacking not-a-kernel\.deb failed/);
     const left = fs.readdirSync(path.join(cache, 'vm', 'local-debs'));
     assert.deepEqual(left, [], 'no half-written cache entry');
+  });
+});
+
+describe('vm target on arm64: the real driver under qemu-system-aarch64 (arm64-v8a and armeabi-v7a)', function () {
+  this.timeout(900_000);
+
+  before(() => {
+    const r = spawnSync(path.join(ROOT, 'scripts', 'build-probe'), ['arm64-v8a', 'armeabi-v7a'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `scripts/build-probe failed (run scripts/setup-host first): ${r.stderr}`);
+  });
+
+  it('conform: every scenario passes on both arm ABIs (the 32-bit one through compat_ioctl); facts from the guest', async () => {
+    const dir = out('conform-arm64');
+    const r = await cli(['conform', '--target', 'vm:arm64/all', '--out', dir]);
+    const rep = report(dir);
+    const bad = rep.cases.filter((c) => c.status !== 'passed' && c.status !== 'skipped').map((c) => `${c.target} ${c.id}: ${c.status} ${c.reason ?? ''}`);
+    assert.deepEqual(bad, [], r.stderr.slice(-2000));
+    assert.equal(r.status, 0);
+    const needs = rep.cases.filter((c) => c.status === 'skipped' && /ashmem|root/i.test(c.reason ?? '') && !/not applicable to profile/.test(c.reason ?? ''));
+    assert.deepEqual(needs.map((c) => c.id), []);
+    for (const t of rep.targets) {
+      assert.equal(t.profile, 'c-final', `${t.id}: ${t.profileReason}`);
+      assert.match(t.profileReason, /kernel 5\.10\.\d+-\d+-arm64/);
+      assert.match(t.facts.vm?.kernel ?? '', /^Debian linux-image-5\.10\.\d+-\d+-arm64 /);
+    }
+    const hello = (id: string): { abi?: string; bits?: number; machine?: string; page_size?: number } | undefined =>
+      (rep.targets.find((t) => t.id === id)?.facts as { hello?: { abi?: string; bits?: number; machine?: string; page_size?: number } } | undefined)?.hello;
+    assert.deepEqual([hello('vm:arm64')?.abi, hello('vm:arm64')?.bits, hello('vm:arm64')?.machine], ['arm64-v8a', 64, 'aarch64']);
+    assert.deepEqual([hello('vm:arm64/armeabi-v7a')?.abi, hello('vm:arm64/armeabi-v7a')?.bits], ['armeabi-v7a', 32]);
+    assert.ok((hello('vm:arm64')?.page_size ?? 0) > 0);
+  });
+
+  it('run: 150 generated cases per arm ABI (seed 13) meet zero divergences', async () => {
+    await runPerAbi(['vm:arm64', 'vm:arm64/armeabi-v7a'], 150, 13);
   });
 });
