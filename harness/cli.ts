@@ -8,7 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { kernelRelease, pageSize, wholeNumber } from './cli-values.js';
 import { windowTooLarge } from './check/window-limit.js';
 import { packageRoot } from './package-root.js';
-import { environmentFromHello, findHello } from './check/environment.js';
+import { environmentFromHello, findHello, fixtureApiLevel, HelloError } from './check/environment.js';
 import { diffProfiles } from './check/diff.js';
 import { formatDivergence, judge, type JudgeOptions } from './check/judge.js';
 import { predict } from './check/predict.js';
@@ -164,9 +164,18 @@ export function program(): Command {
     .action(async (file: string, resultsFile: string, flags: EnvFlags & WorldFlags & { profile: string; target?: string }) => {
       const { script } = readModelScript(file);
       const { results, meta, fileLines } = readResults(resultsFile);
-      const auto = flags.profile === 'auto' ? await autoProfile(flags.target, findHello(meta)) : undefined;
+      let hello: ProbeHello | undefined;
+      try {
+        hello = findHello(meta);
+      } catch (e) {
+        if (e instanceof HelloError) throw new InputError(`${resultsFile === '-' ? '<stdin>' : resultsFile}: ${e.message} (give the probe's own output, or drop the hello line)`);
+        throw e;
+      }
+      const auto = flags.profile === 'auto' ? await autoProfile(flags.target, hello) : undefined;
       const profile = auto?.profile ?? flags.profile;
-      const env = judgeEnvironment(flags, findHello(meta), auto?.hello);
+      // The fixture APK reports its device's API level: MemoryFile changed at 27 (§8).
+      const apiLevel = fixtureApiLevel(meta);
+      const env = judgeEnvironment(apiLevel !== undefined && flags.apiLevel === undefined ? { ...flags, apiLevel } : flags, hello, auto?.hello);
       const v = judge(script, results, profileById(profile), env, judgeOptionsFrom(flags));
       switch (v.kind) {
         case 'consistent':

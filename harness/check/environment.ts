@@ -33,10 +33,48 @@ export function environmentFromHello(h: ProbeHello): Environment {
   };
 }
 
-/** Reads the hello line out of result lines, if there is one. */
+/** A results file's hello line that is not the probe's own: a usage error (exit 2). */
+export class HelloError extends Error {
+  override readonly name = 'HelloError';
+}
+
+/** What a probe hello line must carry for the model's environment, with the JSON type of each. */
+function helloProblem(h: Readonly<Record<string, unknown>>): string | undefined {
+  const pageSize = h.page_size;
+  if (typeof pageSize !== 'number' || !Number.isSafeInteger(pageSize) || pageSize < 1024 || (pageSize & (pageSize - 1)) !== 0) return `"page_size" must be the page size in bytes (a power of two), got ${JSON.stringify(pageSize) ?? 'nothing'}`;
+  if (h.bits !== 32 && h.bits !== 64) return `"bits" must be 32 or 64, got ${JSON.stringify(h.bits) ?? 'nothing'}`;
+  if (typeof h.uid !== 'number') return `"uid" must be a number, got ${JSON.stringify(h.uid) ?? 'nothing'}`;
+  for (const f of ['kernel', 'machine'] as const) if (typeof h[f] !== 'string') return `"${f}" must be a string, got ${JSON.stringify(h[f]) ?? 'nothing'}`;
+  return undefined;
+}
+
+/**
+ * Reads the probe's hello line out of result lines, if there is one. The fixture APK's hello
+ * (`{fixture, sdk, ...}`) is not a probe's: see {@link fixtureApiLevel}.
+ * @throws {@link HelloError} for a probe hello that lacks a fact the model needs (page size, word
+ *   size, uid, kernel release, machine): judging with made-up facts would give made-up verdicts
+ */
 export function findHello(lines: readonly unknown[]): ProbeHello | undefined {
   for (const l of lines) {
-    if (typeof l === 'object' && l !== null && 'hello' in l) return (l as { hello: ProbeHello }).hello;
+    if (typeof l !== 'object' || l === null || !('hello' in l)) continue;
+    const h = (l as { hello: unknown }).hello;
+    if (typeof h !== 'object' || h === null || 'fixture' in h) continue;
+    const problem = helloProblem(h as Record<string, unknown>);
+    if (problem !== undefined) throw new HelloError(`the hello line is not a probe's: ${problem}`);
+    return h as ProbeHello;
+  }
+  return undefined;
+}
+
+/** The Android API level the fixture APK's hello line reports (`sdk`), if there is one. */
+export function fixtureApiLevel(lines: readonly unknown[]): number | undefined {
+  for (const l of lines) {
+    if (typeof l !== 'object' || l === null || !('hello' in l)) continue;
+    const h = (l as { hello: unknown }).hello;
+    if (typeof h === 'object' && h !== null && 'fixture' in h) {
+      const sdk = (h as { sdk?: unknown }).sdk;
+      return typeof sdk === 'number' && Number.isSafeInteger(sdk) && sdk > 0 ? sdk : undefined;
+    }
   }
   return undefined;
 }

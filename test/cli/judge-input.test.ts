@@ -14,6 +14,7 @@ const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..',
 const BIN = path.join(ROOT, 'bin', 'ashmem-harness.js');
 const SAMPLES = path.join(sharedDir(), 'real-driver-samples');
 const SCRIPT = path.join(SAMPLES, '06-purge-all-basic.ops');
+const HELLO = '{"hello":{"probe":"0.1.0","kernel":"6.1.0","machine":"x86_64","abi":"x86_64","bits":64,"backend":"ashmem","node":"/dev/ashmem","uid":0,"page_size":4096,"features":[]}}';
 const REAL = fs.readFileSync(path.join(SAMPLES, 'c-pre2019', '06-purge-all-basic.jsonl'), 'utf8').trim().split('\n');
 
 function judge(script: string, lines: readonly string[]): { code: number; out: string; err: string } {
@@ -27,7 +28,7 @@ describe('judge CLI: results that do not belong to the script (issue 11 §5)', f
   after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it('real results with a hello line first: exit 0', () => {
-    const r = judge(SCRIPT, ['{"hello":{"probe":"0.1.0","kernel":"6.1.0","machine":"x86_64","abi":"x86_64","bits":64,"backend":"ashmem","node":"/dev/ashmem","uid":0,"page_size":4096,"features":[]}}', ...REAL]);
+    const r = judge(SCRIPT, [HELLO, ...REAL]);
     assert.equal(r.code, 0, r.out + r.err);
   });
 
@@ -42,11 +43,26 @@ describe('judge CLI: results that do not belong to the script (issue 11 §5)', f
   });
 
   it('two outcome fields on results line 17 (after a hello line): exit 2 naming line 18 of the input', () => {
-    const lines = ['{"hello":{"probe":"0.1.0"}}', ...REAL];
+    const lines = [HELLO, ...REAL];
     lines[17] = '{"i":24,"op":"purge_all","ret":5,"errno":"EPERM"}';
     const r = judge(SCRIPT, lines);
     assert.equal(r.code, 2);
     assert.match(r.err, /^ashmem-harness: <stdin>:18: result for line 24 \(purge_all\): 2 outcome fields \(ret and errno\)/);
+  });
+
+  it('a probe hello line without the machine\'s facts: exit 2 naming what is missing, not an internal error', () => {
+    const r = judge(SCRIPT, ['{"hello":{"probe":"0.1.0"}}', ...REAL]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /^ashmem-harness: <stdin>: the hello line is not a probe's: "page_size" must be the page size in bytes \(a power of two\), got nothing \(give the probe's own output, or drop the hello line\)\n$/);
+  });
+
+  it('the fixture APK\'s hello line gives the API level: MemoryFile of API 26 answers a zero length with "mmap failed" (§8.1)', () => {
+    const s = path.join(tmp, 'mf.ops');
+    fs.writeFileSync(s, 'mf_create f0 "z" 0\n');
+    const old = '{"i":1,"op":"mf_create","exception":"java.io.IOException","message":"mmap failed"}';
+    const apk = (sdk: number): string => `{"hello":{"fixture":"0.1.0","sdk":${sdk},"release":"x","door":"instrumentation"}}`;
+    assert.equal(judge(s, [apk(26), old]).code, 0);
+    assert.equal(judge(s, [apk(33), old]).code, 1);
   });
 
   it('a duplicated line: exit 2, not "expected ret 0, observed ret 0"', () => {
