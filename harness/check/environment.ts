@@ -16,17 +16,23 @@ function machine64(machine: string): boolean {
   return /64|armv8|s390x/.test(machine);
 }
 
-/** The environment a hello line describes. */
+/**
+ * The environment a hello line describes. A field the hello lacks or gives with the wrong type
+ * (a hand-written or truncated hello) keeps the default, so the model never runs with an
+ * undefined page size or word size.
+ */
 export function environmentFromHello(h: ProbeHello): Environment {
-  const [major, minor] = kernelVersion(h.kernel);
+  const d = DEFAULT_ENVIRONMENT;
+  const [major, minor] = typeof h.kernel === 'string' ? kernelVersion(h.kernel) : [0, 0];
   const memory = typeof h.mem_bytes === 'number' && typeof h.swap_bytes === 'number' && h.mem_bytes > 0 ? { memoryBytes: h.mem_bytes + h.swap_bytes } : {};
+  const callerBits = h.bits === 32 || h.bits === 64 ? h.bits : d.callerBits;
   return {
-    ...DEFAULT_ENVIRONMENT,
-    pageSize: h.page_size,
-    root: h.uid === 0,
-    callerBits: h.bits,
-    kernelBits: machine64(h.machine) ? 64 : h.bits,
-    kernelSeeksWithoutFmode: major >= 6,
+    ...d,
+    pageSize: typeof h.page_size === 'number' && h.page_size > 0 ? h.page_size : d.pageSize,
+    root: typeof h.uid === 'number' ? h.uid === 0 : d.root,
+    callerBits,
+    kernelBits: typeof h.machine === 'string' ? (machine64(h.machine) ? 64 : callerBits) : d.kernelBits,
+    kernelSeeksWithoutFmode: major > 0 ? major >= 6 : d.kernelSeeksWithoutFmode,
     // drop_caches' pass loop follows the release (§12); an unreadable one leaves every era admitted.
     ...(major > 0 ? { kernelVersion: [major, minor] as const } : {}),
     ...memory,
