@@ -5,6 +5,9 @@
  *   local: N ops/s (probe alone: M ops/s)           (target N >= M/2)
  *   diff: K scripts in T s
  *   adb-loopback: N cases/s, R round trips/case     (target R <= 1 after set-up)
+ *   vm boot: S s (tcg|kvm), vm: N cases/s, vm conform: S s   (targets <= 5 s, >= 20, <= 30 s)
+ *   vm arm64 boot: S s, vm arm64: N cases/s
+ * `npm run bench -- vm` (or model, local, diff, adb, vm-arm64) prints only those.
  */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
@@ -93,6 +96,11 @@ async function main(): Promise<void> {
   if (want('local')) process.stdout.write(`${await benchLocal()}\n`);
   if (want('diff')) process.stdout.write(`${await benchDiff()}\n`);
   if (want('adb')) process.stdout.write(`${await benchAdb()}\n`);
+  const arches = [...(want('vm') ? ['x86_64' as const] : []), ...(want('vm-arm64') ? ['arm64' as const] : [])];
+  if (arches.length > 0) {
+    const { benchVm } = await import('./vm.js');
+    for (const line of await benchVm(arches)) process.stdout.write(`${line}\n`);
+  }
 }
 
 main().catch((e: unknown) => {

@@ -40,6 +40,8 @@ export interface VmOptions {
   readonly memoryMiB?: number;
   /** Look up the newest Debian kernel again even when one is cached. */
   readonly refresh?: boolean;
+  /** Boot cold every time instead of restoring the fresh-boot snapshot (default false; the bench's cold figure). */
+  readonly coldBoots?: boolean;
   /** Progress lines (first-use downloads, boots). */
   readonly progress?: Progress;
   /** Repository root holding the probe builds. */
@@ -214,7 +216,7 @@ export class VmTarget implements Target {
     const base = { arch: this.spec.arch, abi: this.spec.abi, kernel, initrd, accel, memoryMiB: this.options.memoryMiB ?? DEFAULT_VM_MEMORY_MIB, readyMs, consoleLog: this.consoleLogPath, label: this.id, monitor: path.join(this.workDir, 'monitor.sock') };
     const snap = this.snapshotDir(accel);
     const readyFile = path.join(snap, 'ready.json');
-    if (fs.existsSync(readyFile)) {
+    if (this.options.coldBoots !== true && fs.existsSync(readyFile)) {
       try {
         const ready = JSON.parse(fs.readFileSync(readyFile, 'utf8')) as GuestReady;
         const g = await Guest.boot({ ...base, restore: { file: path.join(snap, 'guest.mig'), ready } });
@@ -229,7 +231,7 @@ export class VmTarget implements Target {
     const g = await Guest.boot(base);
     this.bootKind = 'booted';
     const ready = g.ready;
-    if (ready !== undefined) {
+    if (ready !== undefined && this.options.coldBoots !== true) {
       try {
         await cachedEntry(snap, SNAPSHOT_MS, undefined, async (tmp) => {
           fs.mkdirSync(tmp, { recursive: true });
