@@ -85,9 +85,11 @@ export interface History {
   causeOf(areaId: number, page: number): PurgeCause | undefined;
   /** True when the results so far, this one included, are consistent if a trigger may purge any LRU prefix. */
   anyPrefixExplains(): boolean;
+  /** True when some op before this one could purge (drop_caches, pressure, app_wait, PURGE_ALL_CACHES) and ran. */
+  anyTrigger(): boolean;
 }
 
-const NO_HISTORY: History = { causeOf: () => undefined, anyPrefixExplains: () => false };
+const NO_HISTORY: History = { causeOf: () => undefined, anyPrefixExplains: () => false, anyTrigger: () => true };
 
 /** The ops that purge: PURGE_ALL_CACHES itself, and the triggers of the shrinker. */
 const TRIGGER_TEXT: Record<string, string> = { drop_caches: 'drop_caches', pressure: 'memory pressure', app_wait: 'the purge while the app waited' };
@@ -191,6 +193,7 @@ function dataRule(world: Kernel, m: FileWindow | undefined, expected: readonly B
     if (filePages.some((p) => !inRange(p))) return { rule: 'a pinned page was purged (read back as zeros)', section: '§5.1, §4.3' };
     const partial = area.unpinned.some((r) => rangePages(r) > 0 && filePages.some((p) => p >= r.pgstart && p <= r.pgend) && !rangeAllIn(r, new Set(filePages)) && !r.purged);
     if (partial) return { rule: 'part of a range was purged: purges take whole ranges only', section: '§5.2, §5.3' };
+    if (!history.anyTrigger()) return { rule: 'an unpinned range was purged though nothing purged (no drop_caches, memory pressure or PURGE_ALL_CACHES ran): on an exclusive machine only a trigger purges', section: '§5.3' };
     if (history.anyPrefixExplains()) return SHRINKER_COUNT;
     return { rule: 'purged out of LRU order: what is purged must be a prefix of the LRU (oldest unpin first)', section: '§4.5, §5.3' };
   }

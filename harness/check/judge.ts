@@ -225,10 +225,14 @@ function explain(script: Script, results: readonly OpResult[], profile: Profile,
   const history: History = {
     causeOf: (areaId, page) => purgeCause(ops, observed, chosen, profile, env, areaId, page),
     anyPrefixExplains: () => opts.shrinker === 'batches' && explainedByAnyPrefix(script, idx, observed, profile, env, opts),
+    anyTrigger: () => ops.some((o) => PURGING.has(o.kind) && !notRun(observed.get(o.line))),
   };
   const { rule, section } = classify(op, best.pre.kernel, best.branch.result, obs, history);
   return { line: op.line, op: opText(op), observed: obs, expected, rule, section, state: modelState(best.pre.kernel) };
 }
+
+/** Ops that can purge ranges. */
+const PURGING: ReadonlySet<string> = new Set(['drop_caches', 'pressure', 'app_wait', 'purge_all']);
 
 /** True when a page of an area lies in a purged range. */
 function purgedPage(d: Device, areaId: number, page: number): boolean {

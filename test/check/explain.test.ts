@@ -144,6 +144,15 @@ describe('divergence explanations (issue 11 §5)', () => {
       assert.equal(d.section, '§5.1');
     });
 
+    it('zeros in an unpinned range when nothing could purge: "purged though nothing purged" (§5.3), not LRU order', () => {
+      const script = 'open r0\nset_size r0 8192\nmmap m0 r0 8192 3 shared 0\nfill m0 0 8192 0x5A\nunpin r0 0 4096\ncheck m0 0 8192\n';
+      const rs = modelRun(script, 'c-final', () => 0);
+      Object.assign(at(rs, 6), { rle: [[0, 4096], [0x5a, 4096]] });
+      const d = divergence(script, rs, 'c-final');
+      assert.match(d.rule, /^an unpinned range was purged though nothing purged \(no drop_caches, memory pressure or PURGE_ALL_CACHES ran\)/);
+      assert.equal(d.section, '§5.3');
+    });
+
     const READ = 'open r0\nset_size r0 8192\nmmap m0 r0 8192 3 shared 0\nfill m0 0 8192 0x41\nlseek r0 100 set\nread r0 5000\n';
 
     it('a read whose bytes differ says where, not "expected ret 5000, observed ret 5000"', () => {
