@@ -109,16 +109,19 @@ function busyOptions(cmd: Command): Command {
 
 /**
  * Judge options for a target: this machine is exclusive and quiet; a device is busy (other
- * apps use ashmem, its lock may be contended) unless --quiet says otherwise.
+ * apps use ashmem, its lock may be contended) unless --quiet says otherwise. A vm guest is quiet
+ * and gives every drop_caches or pressure case a freshly booted guest, so its purges are judged
+ * with the shrinker's batch arithmetic of a fresh guest (§5.2, §12) unless --shrinker says otherwise.
  */
 export function judgeOptionsFor(targetId: string, f: BusyFlags): JudgeOptions {
   const device = targetId.startsWith('adb:') && f.quiet !== true;
+  const vm = targetId === 'vm' || targetId.startsWith('vm:');
   return {
     ...QUIET,
     otherUsers: device,
     contended: device,
     backgroundReclaim: f.backgroundReclaim === true,
-    shrinker: f.shrinker ?? 'any-prefix',
+    shrinker: f.shrinker ?? (vm ? 'batches' : 'any-prefix'),
   };
 }
 

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { judgeOptionsFor } from '../../harness/commands.js';
 import { TargetError } from '../../harness/targets/target.js';
 import { cachedEntry, cacheFailure, vmCacheRoot, VmCacheError, withLock } from '../../harness/targets/vm/cache.js';
 import { cpioNewc } from '../../harness/targets/vm/initramfs.js';
@@ -36,6 +37,14 @@ describe('vm target spellings', () => {
 });
 
 describe('fresh boots', () => {
+  it('a guest is judged quiet, its purges with the batch arithmetic of a fresh guest unless --shrinker says otherwise', () => {
+    const vm = judgeOptionsFor('vm:x86_64/x86', {});
+    assert.deepEqual([vm.otherUsers, vm.contended, vm.shrinker], [false, false, 'batches']);
+    assert.equal(judgeOptionsFor('vm', { shrinker: 'any-prefix' }).shrinker, 'any-prefix');
+    const adb = judgeOptionsFor('adb:emulator-5554', {});
+    assert.deepEqual([adb.otherUsers, adb.shrinker], [true, 'any-prefix']);
+  });
+
   it('scripts with drop_caches or pressure (also in a child) need one; others share the boot', () => {
     assert.equal(needsFreshBoot('open r0\ndrop_caches 2\n'), true);
     assert.equal(needsFreshBoot('fork p1\np1: pressure 64 1\n'), true);
