@@ -28,15 +28,16 @@ export function ensureProbesBuilt(): void {
 }
 
 /**
- * TEST ONLY build whose SET_NAME/GET_NAME reach a user-space stand-in of the driver
- * (apk-fixtures/probe/test/fake-ashmem.c); built on demand. Returns its path.
+ * TEST ONLY build whose SET_NAME/GET_NAME/SET_SIZE/GET_SIZE reach a user-space stand-in of the
+ * driver (apk-fixtures/probe/test/fake-ashmem.c); built on demand: `fake-ashmem` for this host,
+ * `fake-ashmem-x86` as a 32-bit x86 build. Returns its path.
  */
-export function ensureFakeAshmemBuilt(): string {
-  const file = path.join(repositoryRoot(), 'apk-fixtures', 'probe', 'build', 'fake-ashmem', 'ashmem-probe');
+export function ensureFakeAshmemBuilt(build: 'fake-ashmem' | 'fake-ashmem-x86' = 'fake-ashmem'): string {
+  const file = path.join(repositoryRoot(), 'apk-fixtures', 'probe', 'build', build, 'ashmem-probe');
   const fake = path.join(repositoryRoot(), 'apk-fixtures', 'probe', 'test', 'fake-ashmem.c');
   const newest = Math.max(newestSource(), fs.statSync(fake).mtimeMs);
   if (!fs.existsSync(file) || fs.statSync(file).mtimeMs < newest) {
-    execFileSync(path.join(repositoryRoot(), 'scripts', 'build-probe'), ['fake-ashmem'], { stdio: 'pipe' });
+    execFileSync(path.join(repositoryRoot(), 'scripts', 'build-probe'), [build], { stdio: 'pipe' });
   }
   return file;
 }
