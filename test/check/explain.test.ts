@@ -144,6 +144,19 @@ describe('divergence explanations (issue 11 §5)', () => {
       assert.equal(d.section, '§5.1');
     });
 
+    it('the purge is traced in the world that was judged, variants included: an mmap refused with ENOMEM (§3.5) leaves no older range', () => {
+      // A 1 GiB region above the default commit limit: its mmap may succeed or fail (two worlds).
+      const script = 'open r0\nset_size r0 1073741824\nmmap m0 r0 1073741824 3 shared 0\nunpin r0 0 4096\nopen r1\nset_size r1 8192\nmmap m1 r1 8192 3 shared 0\nfill m1 0 8192 0x5A\nunpin r1 0 4096\ndrop_caches\ncheck m1 0 4096\ncheck m1 0 4096\n';
+      const rs: OpResult[] = [
+        { i: 1, op: 'open', ret: 0 }, { i: 2, op: 'set_size', ret: 0 }, { i: 3, op: 'mmap', errno: 'ENOMEM' }, { i: 4, op: 'unpin', errno: 'EINVAL' },
+        { i: 5, op: 'open', ret: 0 }, { i: 6, op: 'set_size', ret: 0 }, { i: 7, op: 'mmap', ret: 0 }, { i: 8, op: 'fill', ret: 0 }, { i: 9, op: 'unpin', ret: 0 },
+        { i: 10, op: 'drop_caches', ret: 0 }, { i: 11, op: 'check', ret: 0, rle: [[0, 4096]] }, { i: 12, op: 'check', ret: 0, rle: [[0x5a, 4096]] },
+      ];
+      const d = divergence(script, rs, 'c-final');
+      assert.equal(d.line, 12);
+      assert.match(d.rule, /^purged page not zeroed: page 0 was purged by drop_caches at line 10 \(later results showed it\)/);
+    });
+
     it('zeros in an unpinned range when nothing could purge: "purged though nothing purged" (§5.3), not LRU order', () => {
       const script = 'open r0\nset_size r0 8192\nmmap m0 r0 8192 3 shared 0\nfill m0 0 8192 0x5A\nunpin r0 0 4096\ncheck m0 0 8192\n';
       const rs = modelRun(script, 'c-final', () => 0);
