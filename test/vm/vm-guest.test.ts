@@ -184,6 +184,22 @@ describe('vm target: a real ashmem driver in a QEMU guest (x86_64, both x86 ABIs
     const left = fs.readdirSync(path.join(cache, 'vm', 'local-debs'));
     assert.deepEqual(left, [], 'no half-written cache entry');
   });
+
+  it('a kernel that does not boot, an archive that cannot be reached: one line each, exit 2, nothing left in the cache', async () => {
+    const script = path.join(out('noboot'), 'a.ops');
+    fs.writeFileSync(script, 'open r0\n');
+    const junk = path.join(out('junk'), 'bzImage');
+    fs.writeFileSync(junk, Buffer.alloc(4096, 0x5a));
+    const noBoot = await cli(['exec', '--target', 'vm', '--vm-kernel', junk, script]);
+    assert.equal(noBoot.status, 2, noBoot.stderr);
+    assert.match(noBoot.stderr, /vm:x86_64: QEMU exited \(status 1\) before the guest was ready: .*/);
+    const cache = out('unreachable');
+    const offline = await cli(['exec', '--target', 'vm', '--vm-cache', cache, script], { ASHMEM_HARNESS_DEBIAN_MIRROR: 'http://127.0.0.1:9/debian', ASHMEM_HARNESS_DEBIAN_SECURITY_MIRROR: 'http://127.0.0.1:9/debian-security' });
+    assert.equal(offline.status, 2, offline.stderr);
+    assert.match(offline.stderr, /fetching Debian bullseye's package lists failed: .*127\.0\.0\.1.* \(the archive must be reachable; or pass --vm-kernel-deb PATH/);
+    const leftovers = fs.readdirSync(path.join(cache, 'vm', 'debian', 'amd64')).filter((n) => n !== 'apt');
+    assert.deepEqual(leftovers, []);
+  });
 });
 
 describe('vm target on arm64: the real driver under qemu-system-aarch64 (arm64-v8a and armeabi-v7a)', function () {

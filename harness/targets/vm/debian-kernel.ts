@@ -89,10 +89,10 @@ function aptOptions(dir: string, debArch: string): string[] {
   ];
 }
 
-async function tool(command: string, args: readonly string[], cwd: string, what: string): Promise<string> {
+async function tool(command: string, args: readonly string[], cwd: string, what: string, withStderr = false): Promise<string> {
   try {
     const r = await run(command, args, { cwd, timeout: APT_MS, maxBuffer: 64 << 20 });
-    return r.stdout;
+    return withStderr ? `${r.stdout}\n${r.stderr}` : r.stdout;
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: string; killed?: boolean };
     if (err.code === 'ENOENT') throw new KernelFetchError(`${command} not found: ${what} needs it (run scripts/setup-host, or install ${command === 'dpkg-deb' ? 'dpkg' : 'apt'})`);
@@ -113,7 +113,12 @@ class PrivateApt {
     fs.mkdirSync(path.join(this.dir, 'cache', 'archives', 'partial'), { recursive: true });
     const opts = `[arch=${this.debArch} signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]`;
     fs.writeFileSync(path.join(this.dir, 'sources.list'), `deb ${opts} ${archive} bullseye main\ndeb ${opts} ${security} bullseye-security main\n`);
-    await tool('apt-get', [...aptOptions(this.dir, this.debArch), 'update'], this.dir, "fetching Debian bullseye's package lists");
+    const said = await tool('apt-get', [...aptOptions(this.dir, this.debArch), 'update'], this.dir, "fetching Debian bullseye's package lists", true);
+    // apt-get update exits 0 when every source failed (it only warns): no Packages list is the failure.
+    if (!listDir(path.join(this.dir, 'lists')).some((n) => n.includes('bullseye') && n.endsWith('_Packages'))) {
+      const why = said.split('\n').filter((l) => /^(W|E|Err):/.test(l.trim())).slice(0, 2).join(' / ') || 'no package list arrived';
+      throw new KernelFetchError(`fetching Debian bullseye's package lists failed: ${why} from ${archive} (the archive must be reachable; or pass --vm-kernel-deb PATH with a local package)`);
+    }
   }
 
   /** Every version of a package the lists offer, newest first (`apt-cache madison`). */
