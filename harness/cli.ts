@@ -105,25 +105,28 @@ export function judgeOptionsFrom(flags: WorldFlags): JudgeOptions {
 /**
  * `--profile auto` for judge: fingerprint a target, or read the hello line when it decides alone.
  * With a target, its own hello line comes back too (the machine's facts, such as its kernel
- * release, for results that carry none).
+ * release, for results that carry none), and `emulated`: its probe runs under qemu-user here (its
+ * facts' runner), whose own ENOSYS for ashmem ioctls the model must then expect.
  */
-async function autoProfile(target: string | undefined, hello: ReturnType<typeof findHello>): Promise<{ profile: string; hello?: ProbeHello }> {
+async function autoProfile(target: string | undefined, hello: ReturnType<typeof findHello>): Promise<{ profile: string; hello?: ProbeHello; emulated: boolean }> {
   if (target !== undefined) {
     const { openTargets } = await import('./commands.js');
     const { detectProfile } = await import('./check/auto-profile.js');
     const [t] = await openTargets({ target: [target] });
     if (t === undefined) throw new InputError(`no target ${target}`);
     try {
-      const c = await detectProfile(t);
-      process.stderr.write(`profile ${c.profile}: ${c.reasons.join('; ')}\n`);
-      return { profile: c.profile, hello: (await t.facts()).hello };
+      const facts = await t.facts();
+      const emulated = facts.runner?.startsWith('qemu-user') === true;
+      const c = await detectProfile(t, emulated);
+      process.stderr.write(`profile ${c.profile}: ${c.reasons.join('; ')}${emulated ? `; the probe runs ${facts.runner ?? ''}: ashmem ioctls answer ENOSYS from the emulator (modelled as such)` : ''}\n`);
+      return { profile: c.profile, hello: facts.hello, emulated };
     } finally {
       await t.close();
     }
   }
   if (hello?.backend === 'memfd') {
     process.stderr.write('profile linux-memfd: the results\' hello line says the probe met memfd (add --target to fingerprint a memfd shim)\n');
-    return { profile: 'linux-memfd' };
+    return { profile: 'linux-memfd', emulated: false };
   }
   throw new InputError('--profile auto needs --target SPEC to fingerprint the driver (the results alone cannot tell the lineage): or give --profile');
 }
@@ -175,7 +178,10 @@ export function program(): Command {
       const profile = auto?.profile ?? flags.profile;
       // The fixture APK reports its device's API level: MemoryFile changed at 27 (§8).
       const apiLevel = fixtureApiLevel(meta);
-      const env = judgeEnvironment(apiLevel !== undefined && flags.apiLevel === undefined ? { ...flags, apiLevel } : flags, hello, auto?.hello);
+      const env = {
+        ...judgeEnvironment(apiLevel !== undefined && flags.apiLevel === undefined ? { ...flags, apiLevel } : flags, hello, auto?.hello),
+        ...(auto?.emulated === true ? { ioctlEmulation: 'qemu-user' as const } : {}),
+      };
       const v = judge(script, results, profileById(profile), env, judgeOptionsFrom(flags));
       switch (v.kind) {
         case 'consistent':

@@ -152,6 +152,27 @@ describe('the CLI when x86 cannot run natively (forced)', function () {
     }
   });
 
+  it('judge --profile auto --target local:x86 models the emulator\'s ENOSYS for results exec got under qemu-user', function () {
+    needQemuI386(this);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'forced-judge-'));
+    try {
+      const env = { ...process.env, [NO_NATIVE_ENV]: 'x86' };
+      const script = path.join(dir, 's.ops');
+      fs.writeFileSync(script, 'open r0\nset_size r0 8192\npin r0 0 0\nget_size r0\n');
+      const exec = spawnSync(process.execPath, [CLI, 'exec', '--target', 'local:x86', script], { encoding: 'utf8', env });
+      assert.equal(exec.status, 0, exec.stderr);
+      assert.match(exec.stdout, /"op":"set_size","errno":"ENOSYS"/);
+      const results = path.join(dir, 'r.jsonl');
+      fs.writeFileSync(results, exec.stdout);
+      const judged = spawnSync(process.execPath, [CLI, 'judge', '--profile', 'auto', '--target', 'local:x86', script, results], { encoding: 'utf8', env });
+      assert.equal(judged.status, 0, judged.stdout + judged.stderr);
+      assert.match(judged.stdout, /^consistent: 4 ops explained by profile linux-memfd/);
+      assert.match(judged.stderr, /the probe runs qemu-user:qemu-i386-static/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('exec --target local:x86 with neither way available: one line naming what to install, exit 2', function () {
     const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'no-qemu-'));
     try {
