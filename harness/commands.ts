@@ -76,14 +76,19 @@ function repeatedSpec(specs: readonly string[]): string | undefined {
   return specs.find((s, i) => specs.indexOf(s) !== i);
 }
 
+/** Refuses a `--target` value given twice, before anything is created or touched. */
+function checkTargetSpecs(flags: TargetFlags): void {
+  const twice = repeatedSpec(flags.target);
+  if (twice !== undefined) throw new InputError(`--target ${escapedText(twice)} is given twice: name each target once`);
+}
+
 /**
  * Opens targets; the adb stack is loaded only when a command needs a target.
  * @throws InputError when a target is named twice (`--target local --target local`, or
  *   `adb:all` with one of its devices): it would run every case twice on one device
  */
 export async function openTargets(flags: TargetFlags): Promise<Target[]> {
-  const twice = repeatedSpec(flags.target);
-  if (twice !== undefined) throw new InputError(`--target ${escapedText(twice)} is given twice: name each target once`);
+  checkTargetSpecs(flags);
   const { resolveTargets } = await import('./targets/resolve.js');
   const targets = await resolveTargets(flags.target.length > 0 ? flags.target : ['local'], resolveOptionsFrom(flags));
   const ids = targets.map((t) => t.id);
@@ -238,6 +243,7 @@ export function registerTargetCommands(p: Command): void {
     .action(async (flags: TargetFlags & BusyFlags & { profile: string; cases: number; seed: number; length: number; shrinkBudget: number; out: string; force?: boolean }) => {
       const { prepareSurvivors, runCases } = await import('./check/run.js');
       const { createProgress } = await import('./report/progress.js');
+      checkTargetSpecs(flags);
       prepareOutFolder(flags.out, flags.force === true);
       const { lostLine } = await import('./report/text.js');
       let progress: { stop(): void } | undefined;
@@ -285,6 +291,7 @@ export function registerTargetCommands(p: Command): void {
       }
       const scenarios = loadScenarios(undefined, only);
       if (scenarios.length === 0) throw new InputError(`no scenario name matches --only ${escapedText(flags.only ?? '')} (names look like 3.6-status-order; see conformance/scenarios/)`);
+      checkTargetSpecs(flags);
       prepareOutFolder(flags.out, flags.force === true);
       const { lostLine } = await import('./report/text.js');
       let progress: { stop(): void } | undefined;

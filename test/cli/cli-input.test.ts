@@ -136,6 +136,7 @@ describe('CLI: output folders and arguments', function () {
 
     it('the same target twice: refused', () => {
       assertOneLineUsage(cli(['run', '--target', 'local', '--target', 'local', '--out', path.join(tmp, 'dup')]), /--target local is given twice/);
+      assert.equal(fs.existsSync(path.join(tmp, 'dup')), false, 'the --out folder was made before the usage error');
     });
 
     it('conform --only: a bad regular expression and a pattern matching nothing are usage errors', () => {
