@@ -405,6 +405,18 @@ export class VmTarget implements Target {
     return g.shell(command, CONTROL_MS);
   }
 
+  /**
+   * The host end of the running guest's control shell, booting the guest if needed: each TCP
+   * connection to `127.0.0.1:port` is a fresh busybox `sh` in the guest, as root, its stdin and
+   * stdout the connection (stderr goes to the guest's console). For tools that drive the guest
+   * themselves (the tests' loopback ADB daemon serves it to the adb target); the port changes
+   * with every boot.
+   */
+  async controlAddress(): Promise<{ readonly host: string; readonly port: number }> {
+    const g = await this.running();
+    return { host: '127.0.0.1', port: g.controlPort };
+  }
+
   /** No Android userspace in the guest: there is no logcat. */
   async captureLogcat(): Promise<{ available: false; reason: string }> {
     return { available: false, reason: 'a vm guest has no Android userspace (no logcat)' };

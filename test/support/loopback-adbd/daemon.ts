@@ -3,35 +3,33 @@
  *
  * It speaks the device side of the ADB wire protocol over TCP (what `adbd` speaks after
  * `adb tcpip`), so that the real adb server (`adb connect 127.0.0.1:PORT`) and
- * `@devicefarmer/adbkit` can be tested end to end on a machine with no Android. It serves THIS
- * machine's shell, in a scratch folder, with a configurable property table (`getprop` shim) and
- * ABI list, so that device facts and profile detection read something real. What runs is the
- * host kernel: there is no /dev/ashmem unless the host has one; the probe meets memfd.
+ * `@devicefarmer/adbkit` can be tested end to end on a machine with no Android. What it serves is
+ * a {@link ServedDevice}: by default THIS machine's shell in a scratch folder ({@link HostDevice}),
+ * or a QEMU guest of the `vm` target (`GuestDevice`), whose kernel has a real /dev/ashmem.
+ * Either way it has a configurable property table (`getprop` shim) and ABI list, so that device
+ * facts and profile detection read something real.
  *
  * Protocol: CNXN without AUTH (the banner advertises only `fixed_push_mkdir`, so adb 29 uses the
  * legacy shell protocol and sync v1 that we implement), OPEN / OKAY / WRTE / CLSE with one WRTE
  * in flight per stream. Services: `shell:[CMD]`, `exec:CMD`, `sync:`, `tcp:PORT[:127.0.0.1]`,
  * `root:` / `unroot:` (answers as a production build, or with `root: 'restart'` as a userdebug
- * image whose adbd restarts — every connection drops — while the shells keep running as this
- * user: root never really appears). Anything else is refused (CLSE).
+ * image whose adbd restarts — every connection drops — while the shells keep the device's uid:
+ * root never really appears; a device whose shells already run as uid 0 says so). Anything else
+ * is refused (CLSE).
  *
- * Paths: the daemon does not pretend to have `/data/local/tmp`. It serves its scratch folder and
- * advertises it as the property `harness.loopback.tmpdir`; tests pass that folder to the adb
- * target as its `deviceDir`. Sync writes outside the scratch folder fail.
+ * Paths: the device's writable folder is advertised as the property `harness.loopback.tmpdir`
+ * ({@link LoopbackAdbd.scratchDir}); tests pass that folder to the adb target as its `deviceDir`.
  *
- * `kill()` drops every connection and child at once, like a device unplugged mid-run.
+ * `kill()` drops every connection and command at once, like a device unplugged mid-run; a served
+ * guest that powers off does the same on its own.
  */
-import { type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
+import { HostDevice } from './host-device.js';
 import { A, A_VERSION, PacketReader, encodePacket, type AdbPacket } from './packet.js';
-import { writeGetpropShim, hostAbi } from './properties.js';
+import type { ServedDevice } from './served-device.js';
 import { AdbStream, type StreamTransport } from './stream.js';
-import { killGroup, startSubprocess, type SubprocessEnvironment } from './subprocess-service.js';
 import { startSync } from './sync-service.js';
-import { parseTcpService, startTcpRelay } from './tcp-service.js';
+import { parseTcpService } from './tcp-service.js';
 
 /** The property that tells tests where the daemon's writable folder is. */
 export const TMPDIR_PROPERTY = 'harness.loopback.tmpdir';
@@ -53,8 +51,13 @@ export interface LoopbackAdbdOptions {
   readonly root?: RootBehaviour;
   /** Store pushed files 0644 whatever mode SEND asks for, as some device file systems do. */
   readonly syncIgnoresMode?: boolean;
-  /** Scratch folder; by default a fresh one under the OS temp folder, removed on `close`. */
+  /** Scratch folder of the default {@link HostDevice}; by default a fresh one under the OS temp folder, removed on `close`. */
   readonly scratchDir?: string;
+  /**
+   * The device served (default: a {@link HostDevice}, this machine). The daemon closes it on
+   * `close()`; a `GuestDevice` leaves its guest running (the test owns the guest).
+   */
+  readonly device?: ServedDevice;
 }
 
 /** Counts of OPENs seen, by service kind: the round trips the host really made. */
@@ -68,39 +71,38 @@ export interface OpenCounts {
 
 const DEFAULT_MAX_PAYLOAD = 256 * 1024;
 
-/** The device side of ADB over TCP, serving this machine's shell. */
+/** The device side of ADB over TCP, serving a {@link ServedDevice}. */
 export class LoopbackAdbd {
   private server: net.Server | undefined;
   private readonly connections = new Set<net.Socket>();
-  private readonly relays = new Set<net.Socket>();
-  private readonly children = new Set<ChildProcess>();
   private readonly table = new Map<string, string>();
-  private readonly ownsScratch: boolean;
+  private propertiesServed: Promise<void>;
+  /** `root:` restarted our "adbd" as root (userdebug, `root: 'restart'`). */
+  private adbdRoot = false;
   private nextId = 1;
   private boundPort = 0;
   private readonly counts: OpenCounts = { shell: 0, exec: 0, sync: 0, tcp: 0, other: 0 };
   /** Every service string opened, in order (capped), for diagnostics. */
   readonly openLog: string[] = [];
 
-  /** The writable folder served as the device's temp dir. */
+  /** What the services run on. */
+  readonly device: ServedDevice;
+  /**
+   * The device's writable folder (its temp dir): on this machine a scratch folder, in a guest
+   * `/data/local/tmp`. A path on the DEVICE.
+   */
   readonly scratchDir: string;
-  /** Holds the `getprop` shim; first in the PATH of every shell. */
-  readonly shimDir: string;
 
   constructor(private readonly options: LoopbackAdbdOptions = {}) {
-    this.ownsScratch = options.scratchDir === undefined;
-    const base = options.scratchDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'loopback-adbd-'));
-    fs.mkdirSync(base, { recursive: true });
-    this.scratchDir = fs.realpathSync(base);
-    this.shimDir = path.join(this.scratchDir, '.loopback-bin');
-    fs.mkdirSync(this.shimDir, { recursive: true });
-    const abis = options.abis ?? [hostAbi()];
+    this.device = options.device ?? new HostDevice(options.scratchDir !== undefined ? { scratchDir: options.scratchDir } : {});
+    this.scratchDir = this.device.tmpDir;
+    const abis = options.abis ?? this.device.abis;
     const defaults: Record<string, string> = {
       'ro.product.name': 'loopback',
       'ro.product.model': 'Loopback ADB daemon',
       'ro.product.device': 'loopback',
       'ro.product.manufacturer': 'ashmem-harness',
-      'ro.product.cpu.abi': abis[0] ?? hostAbi(),
+      'ro.product.cpu.abi': abis[0] ?? '',
       'ro.product.cpu.abilist': abis.join(','),
       'ro.build.version.sdk': '34',
       'ro.build.version.release': '14',
@@ -111,7 +113,9 @@ export class LoopbackAdbd {
       [TMPDIR_PROPERTY]: this.scratchDir,
     };
     for (const [k, v] of Object.entries({ ...defaults, ...(options.properties ?? {}) })) this.table.set(k, v);
-    writeGetpropShim(this.shimDir, this.table);
+    this.propertiesServed = this.device.properties(this.table);
+    this.propertiesServed.catch(() => undefined); // start() reports it
+    this.device.onGone(() => this.kill());
   }
 
   /** The port we listen on (after {@link start}). */
@@ -135,10 +139,11 @@ export class LoopbackAdbd {
     return c.shell + c.exec + c.sync + c.tcp + c.other;
   }
 
-  /** Sets a property (rewrites the shim at once). */
-  setProperty(key: string, value: string): void {
+  /** Sets a property; resolves once `getprop` on the device serves it. */
+  async setProperty(key: string, value: string): Promise<void> {
     this.table.set(key, value);
-    writeGetpropShim(this.shimDir, this.table);
+    this.propertiesServed = this.device.properties(this.table);
+    await this.propertiesServed;
   }
 
   /** Reads a property from the table. */
@@ -146,8 +151,9 @@ export class LoopbackAdbd {
     return this.table.get(key);
   }
 
-  /** Starts listening on 127.0.0.1. */
+  /** Starts listening on 127.0.0.1 (once the device serves the property table). */
   async start(): Promise<number> {
+    await this.propertiesServed;
     const server = net.createServer((socket) => this.accept(socket));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
@@ -163,8 +169,7 @@ export class LoopbackAdbd {
   /** Drops every connection (as if adbd restarted) but keeps listening. */
   dropConnections(): void {
     for (const s of this.connections) s.destroy();
-    for (const s of this.relays) s.destroy();
-    for (const c of this.children) killGroup(c);
+    this.device.dropAll();
   }
 
   /** The device vanishes: stop listening and drop everything at once, no goodbyes. */
@@ -174,12 +179,12 @@ export class LoopbackAdbd {
     this.dropConnections();
   }
 
-  /** Stops, and removes the scratch folder if we made it. */
+  /** Stops, and closes the device (a scratch folder we made is removed). */
   async close(): Promise<void> {
     const server = this.server;
     this.kill();
     if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
-    if (this.ownsScratch) fs.rmSync(this.scratchDir, { recursive: true, force: true });
+    await this.device.close();
   }
 
   private banner(): string {
@@ -257,25 +262,20 @@ export class LoopbackAdbd {
   private open(stream: AdbStream): void {
     const service = stream.service;
     if (this.openLog.length < 10000) this.openLog.push(service);
-    const env: SubprocessEnvironment = {
-      cwd: this.scratchDir,
-      env: { ...process.env, PATH: `${this.shimDir}:${process.env.PATH ?? '/usr/bin:/bin'}`, TMPDIR: this.scratchDir },
-      children: this.children,
-    };
     if (service.startsWith('shell:')) {
       this.counts.shell += 1;
-      startSubprocess(stream, service.slice('shell:'.length), true, env);
+      this.device.subprocess(stream, service.slice('shell:'.length), true);
     } else if (service.startsWith('exec:')) {
       this.counts.exec += 1;
-      startSubprocess(stream, service.slice('exec:'.length), false, env);
+      this.device.subprocess(stream, service.slice('exec:'.length), false);
     } else if (service === 'sync:') {
       this.counts.sync += 1;
-      startSync(stream, this.scratchDir, this.options.syncIgnoresMode === true);
+      startSync(stream, this.device.files, this.options.syncIgnoresMode === true);
     } else if (service.startsWith('tcp:')) {
       this.counts.tcp += 1;
       const port = parseTcpService(service);
       if (port === undefined) stream.refuse();
-      else startTcpRelay(stream, port, this.relays);
+      else this.device.tcp(stream, port);
     } else if (service === 'root:' || service === 'unroot:') {
       this.counts.other += 1;
       this.rootService(stream, service === 'root:');
@@ -287,18 +287,28 @@ export class LoopbackAdbd {
 
   private rootService(stream: AdbStream, root: boolean): void {
     stream.accept();
-    const isRoot = process.getuid?.() === 0;
+    const isRoot = this.adbdRoot || this.device.uid() === 0;
+    const restart = (asRoot: boolean): void => {
+      // Like a userdebug image: adbd answers, then restarts, so every connection drops and the
+      // host has to reconnect. A device that can (a guest) runs later shells as uid 0 (or as
+      // the shell user again); this machine keeps its uid: no root is faked.
+      this.adbdRoot = asRoot;
+      this.device.setRoot?.(asRoot);
+      void stream.drained().then(() => setTimeout(() => this.dropConnections(), 50));
+    };
     if (!root) {
       stream.write(Buffer.from(isRoot ? 'restarting adbd as non root\n' : 'adbd not running as root\n'));
       stream.end();
+      if (this.adbdRoot) restart(false);
       return;
     }
-    if (this.options.root === 'restart') {
-      // Like a userdebug image: adbd answers, then restarts, so every connection drops and the
-      // host has to reconnect. The shells keep this user's uid: no root is faked.
+    // A device whose uid is real (a guest) and already 0 has nothing to restart for; this
+    // machine's shells keep their uid whatever adbd does, so its "adbd" always restarts once.
+    const realRoot = this.device.setRoot !== undefined && this.device.uid() === 0;
+    if (this.options.root === 'restart' && !this.adbdRoot && !realRoot) {
       stream.write(Buffer.from('restarting adbd as root\n'));
       stream.end();
-      void stream.drained().then(() => setTimeout(() => this.dropConnections(), 50));
+      restart(true);
     } else if (isRoot) {
       stream.write(Buffer.from('adbd is already running as root\n'));
       stream.end();

@@ -5,10 +5,10 @@
  * Requests are an 8-byte header (4-letter id, little-endian length) and the payload; they may
  * straddle WRTE packets, so the service reads from a byte queue. Version 1 only (STAT, LIST,
  * SEND, RECV, QUIT): the daemon does not advertise `stat_v2`, `ls_v2` or `sendrecv_v2`.
- * Writes (SEND) are confined to the scratch folder, so a test can never overwrite host files.
+ * The files themselves are the served device's ({@link SyncFiles}): this machine's scratch folder
+ * (writes confined to it) or a guest's file system.
  */
-import fs from 'node:fs';
-import path from 'node:path';
+import type { FileStat, FileWriter, SyncFiles } from './served-device.js';
 import type { AdbStream } from './stream.js';
 
 const DATA_MAX = 64 * 1024;
@@ -62,31 +62,30 @@ function fail(stream: AdbStream, message: string): void {
   stream.write(Buffer.concat([header('FAIL', text.length), text]));
 }
 
-function statWords(st: fs.Stats | undefined): Buffer {
+function statWords(st: FileStat | undefined): Buffer {
   const b = Buffer.alloc(12);
   if (st !== undefined) {
     b.writeUInt32LE(st.mode >>> 0, 0);
     b.writeUInt32LE(Math.min(st.size, 0xffffffff), 4);
-    b.writeUInt32LE(Math.floor(st.mtimeMs / 1000) >>> 0, 8);
+    b.writeUInt32LE(st.mtime >>> 0, 8);
   }
   return b;
 }
 
-function inside(root: string, target: string): boolean {
-  const rel = path.relative(root, path.resolve(target));
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
-/** Serves one `sync:` stream until QUIT or close. */
-export function startSync(stream: AdbStream, scratch: string, ignoreMode = false): void {
+/** Serves one `sync:` stream until QUIT or close, on the device's files. */
+export function startSync(stream: AdbStream, files: SyncFiles, ignoreMode = false): void {
   const queue = new ByteQueue();
   stream.onData = (data) => queue.push(data);
   stream.onClose = () => queue.end();
   stream.accept();
-  void serve(stream, queue, scratch, ignoreMode).catch(() => stream.close());
+  void serve(stream, queue, files, ignoreMode).catch(() => stream.close());
 }
 
-async function serve(stream: AdbStream, queue: ByteQueue, scratch: string, ignoreMode: boolean): Promise<void> {
+async function serve(stream: AdbStream, queue: ByteQueue, files: SyncFiles, ignoreMode: boolean): Promise<void> {
   for (;;) {
     const head = await queue.read(8);
     if (head === undefined) return;
@@ -106,43 +105,25 @@ async function serve(stream: AdbStream, queue: ByteQueue, scratch: string, ignor
     const name = arg.toString('utf8');
     switch (id) {
       case 'STAT': {
-        let st: fs.Stats | undefined;
-        try {
-          st = fs.lstatSync(name);
-        } catch {
-          st = undefined;
-        }
+        const st = await files.lstat(name);
         stream.write(Buffer.concat([Buffer.from('STAT', 'ascii'), statWords(st)]));
         break;
       }
       case 'LIST': {
-        let entries: string[] = [];
-        try {
-          entries = fs.readdirSync(name);
-        } catch {
-          entries = [];
-        }
-        for (const entry of ['.', '..', ...entries]) {
-          let st: fs.Stats | undefined;
-          try {
-            st = fs.lstatSync(path.join(name, entry));
-          } catch {
-            continue;
-          }
-          const n = Buffer.from(entry, 'utf8');
-          const words = statWords(st);
+        for (const entry of await files.list(name)) {
+          const n = Buffer.from(entry.name, 'utf8');
           const len = Buffer.alloc(4);
           len.writeUInt32LE(n.length, 0);
-          stream.write(Buffer.concat([Buffer.from('DENT', 'ascii'), words, len, n]));
+          stream.write(Buffer.concat([Buffer.from('DENT', 'ascii'), statWords(entry.stat), len, n]));
         }
         stream.write(Buffer.concat([Buffer.from('DONE', 'ascii'), Buffer.alloc(16)]));
         break;
       }
       case 'SEND':
-        await receiveFile(stream, queue, scratch, name, ignoreMode);
+        await receiveFile(stream, queue, files, name, ignoreMode);
         break;
       case 'RECV':
-        await sendFile(stream, name);
+        await sendFile(stream, files, name);
         break;
       default:
         fail(stream, `unknown sync request ${JSON.stringify(id)}`);
@@ -153,30 +134,26 @@ async function serve(stream: AdbStream, queue: ByteQueue, scratch: string, ignor
   }
 }
 
-async function receiveFile(stream: AdbStream, queue: ByteQueue, scratch: string, spec: string, ignoreMode: boolean): Promise<void> {
+async function receiveFile(stream: AdbStream, queue: ByteQueue, files: SyncFiles, spec: string, ignoreMode: boolean): Promise<void> {
   const comma = spec.lastIndexOf(',');
   const target = comma >= 0 ? spec.slice(0, comma) : spec;
   // Some device file systems (FUSE /sdcard, noexec mounts) do not keep the mode SEND asks for.
   const mode = ignoreMode ? 0o100644 : comma >= 0 ? Number.parseInt(spec.slice(comma + 1), 10) : 0o100644;
   let error: string | undefined;
-  if (!inside(scratch, target)) error = `loopback-adbd: writes are confined to ${scratch}, not ${target}`;
-  else if (Number.isNaN(mode)) error = `bad mode in ${JSON.stringify(spec)}`;
-  const temp = `${target}.loopback-${process.pid}-${Date.now()}.part`;
-  let fd: number | undefined;
-  if (error === undefined) {
+  let writer: FileWriter | undefined;
+  if (Number.isNaN(mode)) error = `bad mode in ${JSON.stringify(spec)}`;
+  else {
     try {
-      fs.mkdirSync(path.dirname(target), { recursive: true }); // the `fixed_push_mkdir` feature
-      fd = fs.openSync(temp, 'w', 0o600);
+      writer = await files.create(target);
     } catch (e) {
-      error = `${target}: ${(e as Error).message}`;
+      error = message(e);
     }
   }
   // Like adbd, read the whole transfer (DATA... DONE) even after an error, then answer once.
   for (;;) {
     const head = await queue.read(8);
     if (head === undefined) {
-      if (fd !== undefined) fs.closeSync(fd);
-      fs.rmSync(temp, { force: true });
+      await writer?.abort();
       return;
     }
     const id = head.toString('ascii', 0, 4);
@@ -187,26 +164,24 @@ async function receiveFile(stream: AdbStream, queue: ByteQueue, scratch: string,
         break;
       }
       const data = await queue.read(n);
-      if (data === undefined) return;
-      if (fd !== undefined && error === undefined) {
+      if (data === undefined) {
+        await writer?.abort();
+        return;
+      }
+      if (writer !== undefined && error === undefined) {
         try {
-          fs.writeSync(fd, data);
+          await writer.write(data);
         } catch (e) {
-          error = (e as Error).message;
+          error = message(e);
         }
       }
     } else if (id === 'DONE') {
-      if (fd !== undefined) {
-        fs.closeSync(fd);
-        fd = undefined;
-        if (error === undefined) {
-          try {
-            fs.chmodSync(temp, mode & 0o7777);
-            fs.utimesSync(temp, n, n);
-            fs.renameSync(temp, target);
-          } catch (e) {
-            error = (e as Error).message;
-          }
+      if (writer !== undefined && error === undefined) {
+        try {
+          await writer.finish(mode, n);
+          writer = undefined;
+        } catch (e) {
+          error = message(e);
         }
       }
       break;
@@ -215,23 +190,22 @@ async function receiveFile(stream: AdbStream, queue: ByteQueue, scratch: string,
       break;
     }
   }
-  if (fd !== undefined) fs.closeSync(fd);
-  fs.rmSync(temp, { force: true });
+  await writer?.abort();
   if (error !== undefined) fail(stream, error);
   else stream.write(header('OKAY', 0));
 }
 
-async function sendFile(stream: AdbStream, name: string): Promise<void> {
-  let data: Buffer;
+async function sendFile(stream: AdbStream, files: SyncFiles, name: string): Promise<void> {
   try {
-    data = fs.readFileSync(name);
+    for await (const data of files.read(name)) {
+      for (let off = 0; off < data.length; off += DATA_MAX) {
+        const chunk = data.subarray(off, off + DATA_MAX);
+        if (!stream.write(Buffer.concat([header('DATA', chunk.length), chunk]))) await stream.drained();
+      }
+    }
   } catch (e) {
-    fail(stream, `${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    fail(stream, message(e));
     return;
-  }
-  for (let off = 0; off < data.length; off += DATA_MAX) {
-    const chunk = data.subarray(off, off + DATA_MAX);
-    if (!stream.write(Buffer.concat([header('DATA', chunk.length), chunk]))) await stream.drained();
   }
   stream.write(header('DONE', 0));
 }
