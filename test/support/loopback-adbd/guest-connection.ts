@@ -9,6 +9,10 @@
  * command, and send nothing more until the marker comes back. sh has read no further than that
  * line (it reads what has arrived, and nothing else had), so every later byte goes to the
  * command untouched: a socket, not a terminal, so binary-safe both ways.
+ *
+ * Connections to one guest are opened one at a time (each waits for the previous one's
+ * handshake): busybox `nc` listens with a backlog of one, and a burst of connections (eight
+ * cases at once) would have the guest drop SYNs and the host wait out TCP's retransmissions.
  */
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -48,11 +52,26 @@ export interface GuestCommand {
   readonly head: Buffer;
 }
 
+/** The handshake in progress per guest endpoint: the next connection waits for it. */
+const opening = new Map<string, Promise<unknown>>();
+
 /**
  * Opens a control connection and sends `line(marker)` (one line). The line must print
  * `MARKER WORD PID [DETAIL]` on a line of its own before anything else reads the socket.
  */
 export function startGuestCommand(endpoint: GuestEndpoint, line: (marker: string) => string, ms: number): Promise<GuestCommand> {
+  const key = `${endpoint.host}:${endpoint.port}`;
+  const previous = opening.get(key) ?? Promise.resolve();
+  const started = previous.then(() => handshake(endpoint, line, ms));
+  const settled = started.catch(() => undefined);
+  opening.set(key, settled);
+  void settled.then(() => {
+    if (opening.get(key) === settled) opening.delete(key);
+  });
+  return started;
+}
+
+function handshake(endpoint: GuestEndpoint, line: (marker: string) => string, ms: number): Promise<GuestCommand> {
   const marker = guestMarker();
   return new Promise((resolve, reject) => {
     const socket = net.connect(endpoint.port, endpoint.host);
@@ -90,17 +109,17 @@ export function startGuestCommand(endpoint: GuestEndpoint, line: (marker: string
 }
 
 /** Runs a script in a fresh control shell (stderr merged) and returns its output and status. */
-export function runInGuest(endpoint: GuestEndpoint, script: string, ms: number): Promise<{ output: string; status: number }> {
+export async function runInGuest(endpoint: GuestEndpoint, script: string, ms: number): Promise<{ output: string; status: number }> {
+  const c = await startGuestCommand(endpoint, (m) => `echo "${m} ok $$"`, ms);
   const marker = guestMarker();
+  const socket = c.socket;
   return new Promise((resolve, reject) => {
-    const socket = net.connect(endpoint.port, endpoint.host);
-    const chunks: Buffer[] = [];
+    const chunks: Buffer[] = [c.head];
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new GuestUnreachableError(`a command in the guest did not finish within ${ms} ms: ${script.slice(0, 80)}`));
     }, ms);
-    socket.on('connect', () => socket.write(`exec 2>&1\n${script}\necho "${marker} $?"\nexit\n`));
-    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('data', (d: Buffer) => chunks.push(d));
     socket.on('error', () => undefined);
     socket.on('close', () => {
       clearTimeout(timer);
@@ -109,5 +128,7 @@ export function runInGuest(endpoint: GuestEndpoint, script: string, ms: number):
       if (at < 0) reject(new GuestUnreachableError(`the guest's control shell closed without an answer${text !== '' ? `: ${text.trim().slice(0, 300)}` : ''}`));
       else resolve({ output: text.slice(0, at), status: Number.parseInt(text.slice(at + marker.length + 1), 10) });
     });
+    socket.write(`exec 2>&1\n${script}\necho "${marker} $?"\nexit\n`);
+    socket.resume();
   });
 }
