@@ -300,11 +300,11 @@ function caseNumber(id: string): number {
 /**
  * Runs generated cases across prepared targets and returns the report (also streamed to `out`).
  *
- * Every target pulls the next case from one shared queue. A target that is lost (its error says
- * so, or {@link MAX_CONSECUTIVE_FAILURES} failures in a row) stops taking cases; its case in
- * flight goes back to the queue for the others (once, and not when the failure is a finding such
- * as a kernel crash: then it is recorded as an error with the target's logs), and the report
- * records which target was lost, when and why. When no target is left, the remaining cases are recorded as not run. On
+ * Case i is planned for target i mod n (the same seed gives the same plan). A target that is
+ * lost (its error says so, or {@link MAX_CONSECUTIVE_FAILURES} failures in a row) stops taking
+ * cases; the cases it still owed, and its case in flight (once, and not when the failure is a
+ * finding such as a kernel crash: then it is recorded as an error with the target's logs), go to
+ * the targets still running, and the report records which target was lost, when and why. When no target is left, the remaining cases are recorded as not run. On
  * `s.signal` no new case starts; cases in flight get `s.graceMs` to end, and every case that did
  * not run is recorded as skipped with the reason. `error` is the first loss, if any.
  */
@@ -322,8 +322,13 @@ export async function runCases(prepared: readonly PreparedTarget[], s: RunSettin
   const cases: CaseRecord[] = [];
   const lost: LostTarget[] = [...(s.lostBefore?.lost ?? [])];
   let firstLoss: TargetError | undefined = s.lostBefore?.error;
-  const queue: number[] = Array.from({ length: s.cases }, (_, i) => i);
+  // Case i is planned for target i mod n, as before: the same seed gives the same plan. A lost
+  // target's cases (its case in flight, once, and those it still owed) go to a shared queue that
+  // the targets still running take from when their own work is done.
+  const own: number[][] = prepared.map((_, t) => Array.from({ length: Math.max(0, Math.ceil((s.cases - t) / prepared.length)) }, (_, k) => t + k * prepared.length));
+  const orphans: number[] = [];
   const inFlight = new Map<number, PreparedTarget>();
+  const busy = new Set<number>();
   const lostIds = new Set<string>();
   /** Cases once handed from a lost target to another. */
   const handedOver = new Set<number>();
@@ -348,17 +353,20 @@ export async function runCases(prepared: readonly PreparedTarget[], s: RunSettin
     if (open) raw.write(v);
   };
 
-  const worker = async (p: PreparedTarget): Promise<void> => {
+  const worker = async (p: PreparedTarget, t: number): Promise<void> => {
     const health = new TargetHealth();
     const opts = s.judgeOptions(p.target);
+    const mine = own[t] as number[];
     let done = 0;
     for (;;) {
       if (stopping()) return;
-      const i = queue.shift();
+      const i = mine.shift() ?? orphans.shift();
       if (i === undefined) {
-        // Nothing queued; a case in flight elsewhere may still come back if its target is lost.
-        if (inFlight.size === 0) return;
+        // Nothing left here; another target still working may yet be lost and leave cases behind.
+        if (![...busy].some((u) => u !== t)) return;
+        busy.delete(t);
         await waker.next();
+        busy.add(t);
         continue;
       }
       inFlight.set(i, p);
@@ -395,17 +403,18 @@ export async function runCases(prepared: readonly PreparedTarget[], s: RunSettin
           if (health.failed(e)) {
             firstLoss ??= e;
             lostIds.add(p.target.id);
-            // A target that went away says nothing about the driver: its case goes to a target
-            // still running, once. A case that was in flight when a second target was lost, or
-            // whose failure is a finding (a kernel crash), or that failed a target several times
-            // in a row, is recorded as the error it was, with the target's last logs.
+            // A target that went away says nothing about the driver: its case in flight goes to
+            // a target still running, once. A case that was in flight when a second target was
+            // lost, or whose failure is a finding (a kernel crash), or that failed a target
+            // several times in a row, is recorded as the error it was, with the target's logs.
             const survivor = prepared.some((q) => !lostIds.has(q.target.id));
             const handOver = e.lost && !e.isResult && survivor && !handedOver.has(i);
-            if (handOver) {
-              handedOver.add(i);
-              queue.unshift(i);
-            } else record(failed);
-            const info: LostTarget = { id: p.target.id, at: new Date().toISOString(), error: e.name, reason: e.message, casesDone: done, unfinished: handOver ? [id] : [], unfinishedWent: 'to other targets', ...(logs !== undefined ? { logs } : {}) };
+            if (handOver) handedOver.add(i);
+            else record(failed);
+            const left = [...(handOver ? [i] : []), ...mine.splice(0)];
+            orphans.push(...left);
+            orphans.sort((x, y) => x - y);
+            const info: LostTarget = { id: p.target.id, at: new Date().toISOString(), error: e.name, reason: e.message, casesDone: done, unfinished: left.map((x) => `case-${x}`), unfinishedWent: survivor ? 'to other targets' : 'not run', ...(logs !== undefined ? { logs } : {}) };
             lost.push(info);
             s.onLost?.(info);
             return;
@@ -428,7 +437,11 @@ export async function runCases(prepared: readonly PreparedTarget[], s: RunSettin
 
   let why: string | undefined;
   try {
-    const ended = await settleWithin(Promise.all(prepared.map((p) => worker(p))), signal, graceMs);
+    prepared.forEach((_, t) => busy.add(t));
+    const ended = await settleWithin(Promise.all(prepared.map((p, t) => worker(p, t).finally(() => {
+      busy.delete(t);
+      waker.notify();
+    }))), signal, graceMs);
     why = stopping() ? interruptReason(signal as AbortSignal) : undefined;
     if (!ended) {
       for (const [i, p] of inFlight) {
@@ -437,7 +450,8 @@ export async function runCases(prepared: readonly PreparedTarget[], s: RunSettin
     }
     const lastLoss = lost[lost.length - 1];
     const leftReason = why ?? (lastLoss !== undefined ? `every target was lost (the last: ${lastLoss.id}, ${lastLoss.error})` : 'no target ran it');
-    for (const i of queue.sort((a, b) => a - b)) record(notRunRecord(NO_TARGET, `case-${i}`, s.profile, leftReason));
+    const left = [...own.flat(), ...orphans].sort((a, b) => a - b);
+    for (const i of left) record(notRunRecord(NO_TARGET, `case-${i}`, s.profile, leftReason));
   } finally {
     open = false;
     raw.close();

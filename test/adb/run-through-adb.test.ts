@@ -174,7 +174,7 @@ describe('run over adb targets (two loopback devices, real adb server)', functio
     assert.equal(notRun.length, 17);
     assert.ok(notRun.every((c) => c.status === 'skipped' && /^not run: every target was lost \(the last: adb:.*AdbDeviceVanishedError\)$/.test(c.reason ?? '')), notRun[0]?.reason);
     assert.deepEqual(report.stopped, { cause: 'targets-lost', reason: 'every target was lost', notRun: 17, total: 20 });
-    assert.deepEqual(report.lost?.map((l) => l.unfinished), [[]]);
+    assert.deepEqual(report.lost?.map((l) => [l.unfinished.length, l.unfinished[0], l.unfinishedWent]), [[17, 'case-3', 'not run']]);
     // results.jsonl has a line for every case, the unrun ones included.
     assert.equal(fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8').trim().split('\n').length, 20);
   });

@@ -1,7 +1,8 @@
 /**
  * run's orchestration when targets fail or the run is stopped, on this machine's real probe: two
- * targets over the local kernel, each wrapped so the test decides when it fails and how. A lost
- * target's case in flight goes to the survivor once; a second loss with it, or a failure that is a
+ * targets over the local kernel, each wrapped so the test decides when it fails and how. Case i
+ * is planned for target i mod 2. A lost target's remaining cases and its case in flight (once) go
+ * to the survivor; a second loss with it, or a failure that is a
  * finding (a kernel crash), records it as an error instead; an interrupt bounds the cases in
  * flight and records them as not run.
  */
@@ -73,10 +74,12 @@ describe('run: lost targets and interrupts (local probe, wrapped targets)', func
     const { report, error } = await run([a, b], 12);
     assert.ok(error instanceof DeviceVanishedError);
     assert.deepEqual(report.cases.map((c) => c.status), new Array<string>(12).fill('passed'));
+    // b ran case-1 and case-3 (its plan: the odd cases), then was lost at case-5: it and b's
+    // remaining cases went to a.
     const lost = report.lost?.[0];
-    assert.deepEqual([lost?.id, lost?.unfinished.length, lost?.unfinishedWent], ['b', 1, 'to other targets']);
-    const handed = report.cases.find((c) => c.id === lost?.unfinished[0]);
-    assert.equal(handed?.target, 'a');
+    assert.deepEqual([lost?.id, lost?.casesDone, lost?.unfinished, lost?.unfinishedWent], ['b', 2, ['case-5', 'case-7', 'case-9', 'case-11'], 'to other targets']);
+    assert.deepEqual(report.cases.filter((c) => c.target === 'b').map((c) => c.id), ['case-1', 'case-3']);
+    for (const id of lost?.unfinished ?? []) assert.equal(report.cases.find((c) => c.id === id)?.target, 'a', id);
     assert.ok(a.scripts.includes(victimCase), 'the survivor ran the very case');
   });
 
@@ -95,7 +98,11 @@ describe('run: lost targets and interrupts (local probe, wrapped targets)', func
     assert.equal(errors.length, 1);
     assert.equal(errors[0]?.target, 'b');
     assert.match(errors[0]?.reason ?? '', /b went away/);
-    assert.deepEqual(report.lost?.map((l) => [l.id, l.unfinished.length]), [['a', 1], ['b', 0]]);
+    // a owed case-2 (in flight), 4, 6, 8; b ran its own (the odd ones), then took a's, and was
+    // lost on case-2: nobody is left for 4, 6, 8.
+    assert.equal(errors[0]?.id, 'case-2');
+    assert.deepEqual(report.lost?.map((l) => [l.id, l.unfinished, l.unfinishedWent]), [['a', ['case-2', 'case-4', 'case-6', 'case-8'], 'to other targets'], ['b', [], 'not run']]);
+    assert.deepEqual(report.cases.filter((c) => c.notRun === true).map((c) => [c.id, c.target]), [['case-4', '(none)'], ['case-6', '(none)'], ['case-8', '(none)']]);
     assert.equal(report.stopped?.cause, 'targets-lost');
     assert.equal(report.cases.length, 10);
     assert.equal(report.cases.filter((c) => c.notRun === true).length + report.cases.filter((c) => c.status === 'passed').length + 1, 10);
@@ -107,7 +114,8 @@ describe('run: lost targets and interrupts (local probe, wrapped targets)', func
     const { report } = await run([a, b], 8);
     const crashed = report.cases.filter((c) => c.status === 'error');
     assert.deepEqual(crashed.map((c) => [c.target, c.reason]), [['a', 'kernel BUG during the case']]);
-    assert.deepEqual(report.lost?.[0]?.unfinished, []);
+    // The crashed case is not handed over; a's other cases are.
+    assert.deepEqual(report.lost?.[0]?.unfinished, ['case-4', 'case-6']);
     // a ran one case before the crash; b ran the six left.
     assert.deepEqual(report.cases.filter((c) => c.status === 'passed').map((c) => c.target).sort(), ['a', 'b', 'b', 'b', 'b', 'b', 'b']);
     assert.ok(!b.scripts.some((s) => report.cases.find((c) => c.status === 'error')?.script === s), 'b never ran the crashing case');
