@@ -1,10 +1,13 @@
 /**
  * The loopback ADB daemon (test infrastructure) against the REAL adb 29 client and server, and
- * adbkit: if these pass, the adb target's tests run over a faithful device side.
+ * adbkit: if these pass, the adb target's tests run over a faithful device side. Run for each
+ * device it serves (test/support/adb-backends.ts): this machine's shell, and a vm guest whose
+ * shell, files and loopback TCP ports are reached through its control shell. The device is
+ * checked around adb (sh here, the guest's control shell there).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -13,7 +16,8 @@ import type { Duplex } from 'node:stream';
 import type { AdbServer } from '../../harness/targets/adb/adb-server.js';
 import { freeLocalPort } from '../../harness/targets/adb/forward-service.js';
 import { readAll } from '../../harness/targets/adb/shell-service.js';
-import { LoopbackAdbd, TMPDIR_PROPERTY } from '../support/loopback-adbd/index.js';
+import { adbBackends, type BackendDevice } from '../support/adb-backends.js';
+import { TMPDIR_PROPERTY, type LoopbackAdbd } from '../support/loopback-adbd/index.js';
 import { ADB_BIN, connectLoopback, startPrivateAdbServer } from '../support/private-adb-server.js';
 
 /** Runs the adb CLI against the private server (bounded). */
@@ -26,27 +30,31 @@ function adb(port: number, args: readonly string[]): Promise<{ stdout: string; s
   });
 }
 
-describe('loopback ADB daemon with the real adb server', function () {
+for (const backend of adbBackends()) describe(`loopback ADB daemon with the real adb server, serving ${backend.title}`, function () {
   this.timeout(60_000);
   let stop: () => Promise<void> = async () => undefined;
   let server: AdbServer;
   let port = 0;
+  let device: BackendDevice;
   let daemon: LoopbackAdbd;
   let serial = '';
 
   before(async function () {
+    this.timeout(300_000); // a first vm boot with an empty snapshot cache boots for real (TCG)
+    await backend.setup();
     const started = await startPrivateAdbServer();
     stop = started.stop;
     server = started.server;
     port = started.port;
-    daemon = new LoopbackAdbd({ properties: { 'ro.product.model': 'Loopback 7', 'ro.build.version.sdk': '29' }, abis: ['x86_64', 'x86'] });
-    await daemon.start();
+    device = await backend.device({ properties: { 'ro.product.model': 'Loopback 7', 'ro.build.version.sdk': '29' }, abis: ['x86_64', 'x86'] });
+    daemon = device.daemon;
     serial = await connectLoopback(server, daemon);
   });
 
   after(async function () {
-    await daemon?.close();
+    await device?.close();
     await stop();
+    await backend.teardown();
   });
 
   it('is listed with the product, model and device of its banner', async function () {
@@ -59,10 +67,12 @@ describe('loopback ADB daemon with the real adb server', function () {
     assert.match(line, /device:loopback/);
   });
 
-  it('runs `adb shell` with stdout and stderr merged, in its scratch folder, with getprop', async function () {
+  it('runs `adb shell` with stdout and stderr merged, in its folder, with getprop', async function () {
     const r = await adb(port, ['-s', serial, 'shell', 'echo out; echo err >&2; pwd; getprop ro.product.cpu.abilist; getprop ro.build.version.sdk; getprop no.such.prop fallback']);
     assert.equal(r.code, 0);
-    assert.deepEqual(r.stdout.split('\n'), ['out', 'err', daemon.scratchDir, 'x86_64,x86', '29', 'fallback', '']);
+    // This machine's shells start in the scratch folder; the guest's in / as adbd's do.
+    const cwd = backend.name === 'host' ? daemon.scratchDir : '/';
+    assert.deepEqual(r.stdout.split('\n'), ['out', 'err', cwd, 'x86_64,x86', '29', 'fallback', '']);
   });
 
   it('lists every property with bare getprop, in the Android format', async function () {
@@ -84,11 +94,11 @@ describe('loopback ADB daemon with the real adb server', function () {
       const data = randomBytes(700_000); // > 10 DATA chunks and several WRTEs per chunk window
       fs.writeFileSync(path.join(local, 'blob'), data);
       fs.chmodSync(path.join(local, 'blob'), 0o755);
-      const remote = path.join(daemon.scratchDir, 'nested', 'dir', 'blob');
+      const remote = `${daemon.scratchDir}/nested/dir/blob`;
       const push = await adb(port, ['-s', serial, 'push', path.join(local, 'blob'), remote]);
       assert.equal(push.code, 0, push.stderr);
-      assert.deepEqual(fs.readFileSync(remote), data);
-      assert.equal(fs.statSync(remote).mode & 0o777, 0o755);
+      const onDevice = await device.sh(`sha256sum ${remote}; stat -c %a ${remote}`);
+      assert.deepEqual(onDevice.output.split('\n').map((l) => l.split(' ')[0]), [createHash('sha256').update(data).digest('hex'), '755', '']);
       const pull = await adb(port, ['-s', serial, 'pull', remote, path.join(local, 'back')]);
       assert.equal(pull.code, 0, pull.stderr);
       assert.deepEqual(fs.readFileSync(path.join(local, 'back')), data);
@@ -97,7 +107,14 @@ describe('loopback ADB daemon with the real adb server', function () {
     }
   });
 
-  it('refuses sync writes outside its scratch folder', async function () {
+  it('refuses sync writes outside its scratch folder (this machine)', async function () {
+    if (backend.name === 'vm') {
+      // The guest is ours to write anywhere; what it cannot write fails with the reason.
+      const r = await adb(port, ['-s', serial, 'push', '/etc/hostname', '/proc/lad-outside/x']);
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr + r.stdout, /can't create directory '\/proc\/lad-outside'/);
+      return;
+    }
     const target = path.join(os.tmpdir(), `lad-outside-${process.pid}`);
     const r = await adb(port, ['-s', serial, 'push', '/etc/hostname', target]);
     assert.notEqual(r.code, 0);
@@ -105,15 +122,28 @@ describe('loopback ADB daemon with the real adb server', function () {
     assert.equal(fs.existsSync(target), false);
   });
 
-  it('relays tcp: for adb forward, both ways', async function () {
-    const echo = net.createServer((s) => s.pipe(s));
-    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', () => resolve()));
-    const address = echo.address();
-    assert.ok(address !== null && typeof address !== 'string');
+  /** An echo server listening on the DEVICE's loopback: here a Node server, in the guest busybox nc. */
+  async function deviceEcho(): Promise<{ port: number; close: () => Promise<void> }> {
+    if (backend.name === 'host') {
+      const echo = net.createServer((s) => s.pipe(s));
+      await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', () => resolve()));
+      const address = echo.address();
+      assert.ok(address !== null && typeof address !== 'string');
+      return { port: address.port, close: async () => void echo.close() };
+    }
+    const port = 7777;
+    const started = await device.sh(`nc -ll -p ${port} -e /bin/cat </dev/null >/dev/null 2>&1 & echo $!; for i in 1 2 3 4 5 6 7 8 9 10; do grep -qi ':1E61 ' /proc/net/tcp /proc/net/tcp6 && break; sleep 0.2; done`);
+    const pid = started.output.trim().split('\n')[0] ?? '';
+    assert.match(pid, /^\d+$/, started.output);
+    return { port, close: async () => void (await device.sh(`kill ${pid}`)) };
+  }
+
+  it('relays tcp: for adb forward, both ways, to a port on the device', async function () {
+    const echo = await deviceEcho();
     const local = await freeLocalPort();
     const before = daemon.openCounts().tcp;
     try {
-      const f = await adb(port, ['-s', serial, 'forward', `tcp:${local}`, `tcp:${address.port}`]);
+      const f = await adb(port, ['-s', serial, 'forward', `tcp:${local}`, `tcp:${echo.port}`]);
       assert.equal(f.code, 0, f.stderr);
       const payload = randomBytes(600_000);
       const echoed = await new Promise<Buffer>((resolve, reject) => {
@@ -135,8 +165,15 @@ describe('loopback ADB daemon with the real adb server', function () {
       assert.equal(daemon.openCounts().tcp, before + 1);
     } finally {
       await adb(port, ['-s', serial, 'forward', '--remove', `tcp:${local}`]);
-      echo.close();
+      await echo.close();
     }
+  });
+
+  it('refuses tcp: to a device port nothing listens on, as adbd does', async function () {
+    const before = daemon.openCounts().tcp;
+    // 1 is a privileged port nothing here serves, on this machine or in the guest.
+    await assert.rejects(server.client.getDevice(serial).openTcp(1));
+    assert.equal(daemon.openCounts().tcp, before + 1);
   });
 
   it('streams large output with flow control (adbkit shell)', async function () {
@@ -152,9 +189,12 @@ describe('loopback ADB daemon with the real adb server', function () {
     assert.equal(text.trim(), 'from-stdin 42');
   });
 
-  it('answers root: as its configuration says (already root when the host user is root)', async function () {
+  it('answers root: as its configuration says (already root when the shell is root)', async function () {
+    // The host daemon here is a production build; the guest's a debuggable one whose shells
+    // already run as root.
     const r = await adb(port, ['-s', serial, 'root']);
-    const expected = process.getuid?.() === 0 ? /already running as root/ : /cannot run as root in production builds/;
+    const uid = (await device.sh('id -u')).output.trim();
+    const expected = uid === '0' ? /already running as root/ : /cannot run as root in production builds/;
     assert.match(r.stdout + r.stderr, expected);
   });
 
