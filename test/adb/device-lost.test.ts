@@ -1,0 +1,151 @@
+/**
+ * A device lost mid-run, on this machine's shell (the daemon killed, as if unplugged) and on a
+ * vm guest (the guest powered off: QEMU killed under the probe): the adb target reports
+ * {@link AdbDeviceVanishedError} (a DeviceVanishedError) with the results that had arrived, the
+ * other device goes on, and a run keeps on disk what the lost device had delivered.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { prepareTargets, runCases } from '../../harness/check/run.js';
+import { judgeOptionsFor } from '../../harness/commands.js';
+import type { OpResult } from '../../harness/ops/result.js';
+import { AdbDeviceVanishedError, AdbTarget, runSharded, type AdbServer, type AdbTargetOptions } from '../../harness/targets/adb/index.js';
+import { DeviceVanishedError } from '../../harness/targets/target.js';
+import { adbBackends, type BackendDevice } from '../support/adb-backends.js';
+import { connectLoopback, startPrivateAdbServer } from '../support/private-adb-server.js';
+
+for (const backend of adbBackends()) describe(`adb target: a device lost mid-run, on ${backend.title}`, function () {
+  this.timeout(120_000);
+  let stop: () => Promise<void> = async () => undefined;
+  let server: AdbServer;
+  const devices: BackendDevice[] = [];
+  const targets: AdbTarget[] = [];
+  const outs: string[] = [];
+  /** The op that sizes a region: ftruncate on memfd, ASHMEM_SET_SIZE on the guest's driver. */
+  const size = backend.probeBackend === 'ashmem' ? 'set_size' : 'truncate';
+
+  /** A device and a target on it; `own` for one that will be lost. */
+  async function device(own: boolean, options: Partial<AdbTargetOptions> = {}): Promise<{ device: BackendDevice; target: AdbTarget }> {
+    const d = await backend.device({ abis: ['x86_64'], own });
+    devices.push(d);
+    await connectLoopback(server, d.daemon);
+    const target = new AdbTarget({ server, serial: d.daemon.serial, deviceDir: d.daemon.scratchDir, timeouts: { deviceMs: 8000 }, ...options });
+    targets.push(target);
+    return { device: d, target };
+  }
+
+  function caseScript(n: number): string {
+    return `open r0\n${size} r0 4096\nmmap m0 r0 4096 3 shared 0\nfill m0 0 4096 ${n % 256}\ncheck m0 0 4096\nclose r0\n`;
+  }
+
+  before(async function () {
+    this.timeout(300_000); // a first vm boot with an empty snapshot cache boots for real (TCG)
+    await backend.setup();
+    const started = await startPrivateAdbServer();
+    stop = started.stop;
+    server = started.server;
+  });
+
+  afterEach(async function () {
+    for (const t of targets.splice(0)) await t.close();
+    for (const d of devices.splice(0)) await d.close();
+    for (const o of outs.splice(0)) fs.rmSync(o, { recursive: true, force: true });
+  });
+
+  after(async function () {
+    await stop();
+    await backend.teardown();
+  });
+
+  it('keeps the results of a case cut mid-run (one shell per case)', async function () {
+    const { device: d, target } = await device(true);
+    const hello = (await target.facts()).hello;
+    assert.equal(hello.backend, backend.probeBackend);
+    const seen: OpResult[] = [];
+    const error = await target
+      .exec('open r0\nset_name r0 "before"\npressure 4 5\nclose r0\n', (r) => {
+        seen.push(r);
+        if (r.op === 'set_name') setTimeout(() => void d.lose(), 100);
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    assert.ok(error instanceof AdbDeviceVanishedError, String(error));
+    assert.ok(error instanceof DeviceVanishedError);
+    assert.deepEqual(error.partial.map((r) => r.op), ['open', 'set_name']);
+    assert.deepEqual(seen.map((r) => r.op), ['open', 'set_name']);
+    assert.match(error.message, /vanished mid-run/);
+    assert.match(error.message, new RegExp(d.daemon.serial.replace(/\./g, '\\.')));
+  });
+
+  it('keeps the partial results of an agent-mode case', async function () {
+    const { device: d, target } = await device(true, { mode: 'agent' });
+    await target.facts();
+    const error = await target
+      .exec('open r0\nset_name r0 "a"\npressure 4 5\nclose r0\n', (r) => {
+        if (r.op === 'set_name') setTimeout(() => void d.lose(), 100);
+      })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    assert.ok(error instanceof AdbDeviceVanishedError, String(error));
+    assert.deepEqual(error.partial.map((r) => r.op), ['open', 'set_name']);
+  });
+
+  it('a device lost between cases stops there; the other device finishes its share', async function () {
+    const a = await device(false);
+    const b = await device(true);
+    await Promise.all([a.target.facts(), b.target.facts()]);
+    let bDone = 0;
+    const run = await runSharded([a.target, b.target], Array.from({ length: 10 }, (_, i) => i), {
+      script: caseScript,
+      onOutcome: (o) => {
+        if (o.target === b.target.id && o.ok && ++bDone === 2) void b.device.lose();
+      },
+    });
+    const bError = run.stopped.get(b.target.id);
+    assert.ok(bError instanceof AdbDeviceVanishedError, String(bError));
+    assert.equal(run.stopped.has(a.target.id), false);
+    assert.ok(run.outcomes.filter((o) => o.target === b.target.id && o.ok).length >= 2);
+    // Every case a ran is right: the bytes read back are the case's number.
+    for (const o of run.outcomes.filter((x) => x.target === a.target.id)) {
+      assert.ok(o.ok, `case ${o.case} on ${o.target}`);
+      if (o.ok) assert.deepEqual(o.outcome.results.find((r) => r.op === 'check')?.rle, [[o.case % 256, 4096]]);
+    }
+    assert.equal(run.outcomes.filter((o) => o.ok).length + run.notRun.length, 9); // one case failed with the loss
+  });
+
+  it('a run whose only device is lost: the results that arrived are on disk, the rest recorded as not run', async function () {
+    const { device: d, target } = await device(true);
+    const prepared = await prepareTargets([target], 'auto');
+    if (backend.name === 'vm') assert.equal(prepared[0]?.info.profile, 'c-final');
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'adb-lost-'));
+    outs.push(out);
+    let n = 0;
+    const { report, error } = await runCases(prepared, {
+      cases: 12,
+      seed: 5,
+      length: 8,
+      out,
+      profile: 'auto',
+      shrinkBudget: 0,
+      judgeOptions: (t) => judgeOptionsFor(t.id, { quiet: true }),
+      onCase: () => {
+        if (++n === 3) void d.lose();
+      },
+    });
+    assert.ok(error instanceof DeviceVanishedError, String(error));
+    assert.equal(report.cases.length, 12);
+    const ran = report.cases.filter((c) => c.notRun !== true);
+    assert.ok(ran.length >= 3, JSON.stringify(report.cases.map((c) => c.status)));
+    // The cases judged before the loss passed: a real driver, judged under its profile.
+    assert.deepEqual(ran.slice(0, 3).map((c) => c.status), ['passed', 'passed', 'passed']);
+    assert.ok(report.cases.some((c) => c.notRun === true && /every target was lost/.test(c.reason ?? '')));
+    const raw = fs.readFileSync(path.join(out, 'raw.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.ok(new Set(raw.filter((r) => r['target'] === target.id).map((r) => r['case'])).size >= 3, 'the lost device kept its results on disk');
+  });
+});
