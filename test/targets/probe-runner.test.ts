@@ -21,11 +21,14 @@ before(function () {
   ensureProbesBuilt();
 });
 
-/** Skips the caller when qemu-i386-static is not installed (the forced fallback needs it). */
+let announcedNoQemu = false;
+
+/** Skips the caller when qemu-i386-static is not installed (the forced fallback needs it), saying why once. */
 function needQemuI386(ctx: Mocha.Context): string {
   const qemu = findOnPath('qemu-i386-static');
   if (qemu === undefined) {
-    process.stderr.write('\n  skipped the forced qemu-user fallback: qemu-i386-static is not installed (package qemu-user-static)\n');
+    if (!announcedNoQemu) process.stderr.write('\n  skipped the forced qemu-user fallback tests: qemu-i386-static is not installed (package qemu-user-static)\n');
+    announcedNoQemu = true;
     ctx.skip();
   }
   return qemu as string;
