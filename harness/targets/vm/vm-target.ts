@@ -15,41 +15,17 @@ import type { OpResult } from '../../ops/result.js';
 import { LineReader } from '../adb/lines.js';
 import { CaseOutput } from '../adb/probe-command.js';
 import { bounded } from '../adb/timeout.js';
-import { probePath, repositoryRoot } from '../probe-binary.js';
-import { ProbeMissingError, TargetError, TargetTimeoutError, type ExecOutcome, type ProbeHello, type Target, type TargetFacts, type VmFacts } from '../target.js';
+import { repositoryRoot } from '../probe-binary.js';
+import { TargetError, TargetTimeoutError, type ExecOutcome, type ProbeHello, type Target, type TargetFacts, type VmFacts } from '../target.js';
+import { hostBootId, kvmCandidate } from './accel.js';
 import { cachedEntry, vmCacheRoot } from './cache.js';
-import { debianBusybox, debianKernel, localKernelDeb, type GuestKernel, type Progress } from './debian-kernel.js';
+import { debianBusybox, type GuestKernel } from './debian-kernel.js';
+import { guestInitramfs, guestKernel } from './guest-image.js';
 import { Guest, qemuBinary, type Accel, type GuestReady } from './guest.js';
-import { initramfs, initScript, type CpioEntry } from './initramfs.js';
-import { moduleName } from './modules.js';
-import { VM_ABIS, type VmTargetSpec } from './vm-spec.js';
+import { DEFAULT_VM_MEMORY_MIB, type VmOptions } from './vm-options.js';
+import type { VmTargetSpec } from './vm-spec.js';
 
-/** Options of a vm target (the `--vm-*` flags). */
-export interface VmOptions {
-  /** The vm cache folder (`--vm-cache`). */
-  readonly cache?: string;
-  /** A kernel image of the user's (`--vm-kernel`). */
-  readonly kernel?: string;
-  /** Modules for that kernel, loaded in order (`--vm-module`, repeatable). */
-  readonly modules?: readonly string[];
-  /** A local kernel package (`--vm-kernel-deb`). */
-  readonly kernelDeb?: string;
-  /** `auto` (KVM when it really boots the guest, else TCG), `kvm` or `tcg` (`--vm-accel`). */
-  readonly accel?: 'auto' | Accel;
-  /** Guest memory in MiB (default 512). */
-  readonly memoryMiB?: number;
-  /** Look up the newest Debian kernel again even when one is cached. */
-  readonly refresh?: boolean;
-  /** Boot cold every time instead of restoring the fresh-boot snapshot (default false; the bench's cold figure). */
-  readonly coldBoots?: boolean;
-  /** Progress lines (first-use downloads, boots). */
-  readonly progress?: Progress;
-  /** Repository root holding the probe builds. */
-  readonly root?: string;
-}
-
-/** Default guest memory, as small as an old device's and enough for the probe's cases. */
-export const DEFAULT_VM_MEMORY_MIB = 512;
+export { DEFAULT_VM_MEMORY_MIB, type VmOptions } from './vm-options.js';
 
 /** Bound of a boot under TCG (a busy 2-core machine boots in 10–20 s). */
 const TCG_BOOT_MS = 180_000;
@@ -87,67 +63,6 @@ const PANIC_AFTER_ENV = 'ASHMEM_HARNESS_VM_TEST_PANIC_AFTER';
 function qemuVersion(binary: string): string {
   try {
     return execFileSync(binary, ['--version'], { encoding: 'utf8', timeout: 10_000 }).split('\n')[0] ?? '';
-  } catch {
-    return 'unknown';
-  }
-}
-
-/** The kernel a vm target boots, as the flags say. */
-export async function guestKernel(spec: VmTargetSpec, o: VmOptions, cache: string): Promise<GuestKernel> {
-  const fetch = { cache, ...(o.progress !== undefined ? { progress: o.progress } : {}), ...(o.refresh === true ? { refresh: true } : {}) };
-  if (o.kernelDeb !== undefined) {
-    if (o.kernel !== undefined) throw new TargetError('--vm-kernel-deb and --vm-kernel exclude each other: give one');
-    return localKernelDeb(spec.arch, o.kernelDeb, fetch);
-  }
-  if (o.kernel !== undefined) {
-    for (const f of [o.kernel, ...(o.modules ?? [])]) {
-      if (!fs.existsSync(f)) throw new TargetError(`${f}: no such file (--vm-kernel / --vm-module)`);
-    }
-    return { arch: spec.arch, image: path.resolve(o.kernel), modules: (o.modules ?? []).map((m) => path.resolve(m)), release: undefined, source: `kernel ${o.kernel}${(o.modules ?? []).length > 0 ? ` with ${(o.modules ?? []).map((m) => path.basename(m)).join(', ')}` : ''}` };
-  }
-  if ((o.modules ?? []).length > 0) throw new TargetError('--vm-module goes with --vm-kernel (the Debian kernel brings its own modules)');
-  return debianKernel(spec.arch, fetch);
-}
-
-/** Builds (or reuses) the initramfs for a guest: busybox, the kernel's modules, both probes of the arch. */
-export async function guestInitramfs(spec: VmTargetSpec, kernel: GuestKernel, busybox: string, cache: string, root: string): Promise<string> {
-  const entries: CpioEntry[] = [
-    { kind: 'dir', path: 'bin' }, { kind: 'dir', path: 'lib' }, { kind: 'dir', path: 'lib/modules' }, { kind: 'dir', path: 'probe' },
-    { kind: 'dir', path: 'proc' }, { kind: 'dir', path: 'sys' }, { kind: 'dir', path: 'dev' }, { kind: 'dir', path: 'tmp' },
-    { kind: 'file', path: 'bin/busybox', data: fs.readFileSync(busybox), mode: 0o755 },
-    { kind: 'file', path: 'init', data: Buffer.from(initScript()), mode: 0o755 },
-  ];
-  kernel.modules.forEach((m, n) => {
-    entries.push({ kind: 'file', path: `lib/modules/${String(n).padStart(2, '0')}-${moduleName(m)}.ko`, data: fs.readFileSync(m), mode: 0o644 });
-  });
-  for (const abi of VM_ABIS[spec.arch]) {
-    const file = probePath(abi, root);
-    if (!fs.existsSync(file)) throw new ProbeMissingError(`the ${abi} probe is not built (${file}): run scripts/build-probe`);
-    entries.push({ kind: 'dir', path: `probe/${abi}` }, { kind: 'file', path: `probe/${abi}/ashmem-probe`, data: fs.readFileSync(file), mode: 0o755 });
-  }
-  const hash = crypto.createHash('sha256');
-  for (const e of entries) hash.update(`${e.kind}:${e.path}:`).update(e.kind === 'file' ? e.data : '');
-  const file = path.join(cache, 'vm', 'initramfs', `${spec.arch}-${hash.digest('hex').slice(0, 16)}.cpio.gz`);
-  return cachedEntry(file, 60_000, undefined, async (tmp) => {
-    fs.writeFileSync(tmp, initramfs(entries));
-  });
-}
-
-/** Whether this host's KVM can run a guest of `arch` at all (before trying it). */
-function kvmCandidate(arch: string): string | undefined {
-  const same = (arch === 'x86_64' && process.arch === 'x64') || (arch === 'arm64' && process.arch === 'arm64');
-  if (!same) return `no KVM for a ${arch} guest on a ${process.arch} host`;
-  try {
-    fs.accessSync('/dev/kvm', fs.constants.R_OK | fs.constants.W_OK);
-  } catch {
-    return '/dev/kvm is absent or not usable by this user';
-  }
-  return undefined;
-}
-
-function hostBootId(): string {
-  try {
-    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
   } catch {
     return 'unknown';
   }
