@@ -14,6 +14,7 @@ import { AdbServer } from '../../harness/targets/adb/adb-server.js';
 import { AdbServerError } from '../../harness/targets/adb/errors.js';
 import { selectServers } from '../../harness/targets/adb/target-spec.js';
 import { MAX_MODEL_WINDOW_BYTES } from '../../harness/check/window-limit.js';
+import { OWN_ENTRIES } from '../../harness/out-folder.js';
 
 const ROOT = repositoryRoot();
 const BIN = path.join(ROOT, 'bin', 'ashmem-harness.js');
@@ -96,8 +97,11 @@ describe('CLI: output folders and arguments', function () {
 
     it('a second run into the same folder replaces the first run\'s files (results.jsonl, raw.jsonl, repro/) instead of appending', () => {
       const out = path.join(tmp, 'twice');
-      assert.equal(cli(['run', '--target', 'local', '--cases', '6', '--out', out]).code, 0);
-      fs.mkdirSync(path.join(out, 'repro', 'local-case-9'), { recursive: true }); // as a stale repro of an earlier run
+      // A first run that diverges (the wrong lineage for this memfd kernel) leaves repro folders.
+      const first = cli(['run', '--target', 'local', '--profile', 'c-final', '--cases', '6', '--shrink-budget', '5', '--out', out]);
+      assert.equal(first.code, 1, first.err);
+      assert.ok(fs.readdirSync(path.join(out, 'repro')).length > 0);
+      assert.deepEqual(fs.readdirSync(out).filter((e) => !OWN_ENTRIES.includes(e)), []);
       const second = cli(['run', '--target', 'local', '--cases', '4', '--seed', '2', '--out', out]);
       assert.equal(second.code, 0, second.err);
       // The same second run into a fresh folder: the files must be identical in length.
@@ -109,9 +113,11 @@ describe('CLI: output folders and arguments', function () {
         assert.equal(lines.length, want.length, `${f} holds ${lines.length} lines after runs of 6 and 4 cases, ${want.length} after the 4 alone`);
       }
       assert.equal(fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8').trim().split('\n').length, 4);
-      assert.equal(fs.existsSync(path.join(out, 'repro', 'local-case-9')), false, 'a stale repro folder survived');
+      assert.equal(fs.existsSync(path.join(out, 'repro')), false, 'the first run\'s repro folders survived');
       const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as { cases: unknown[] };
       assert.equal(report.cases.length, 4);
+      // Everything run writes is on the list of files a later run replaces (else it would refuse the folder).
+      assert.deepEqual(fs.readdirSync(out).filter((e) => !OWN_ENTRIES.includes(e)), []);
     });
 
     it('a folder holding other files is refused (nothing removed) unless --force, which leaves them alone', () => {
@@ -126,6 +132,7 @@ describe('CLI: output folders and arguments', function () {
       assert.equal(forced.code, 0, forced.err);
       assert.equal(fs.readFileSync(path.join(out, 'notes.txt'), 'utf8'), 'mine');
       assert.doesNotMatch(fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8'), /stale/);
+      assert.deepEqual(fs.readdirSync(out).filter((e) => !OWN_ENTRIES.includes(e)), ['notes.txt']);
     });
   });
 
