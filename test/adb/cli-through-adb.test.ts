@@ -1,7 +1,8 @@
 /**
  * The CLI as a device-lab user runs it, through the real adb server and adbkit, against the
  * loopback ADB daemon (test infrastructure serving this machine's shell): exec, run and conform
- * with --target adb:SERIAL, and --target adb:all over two devices.
+ * with --target adb:SERIAL, and --target adb:all over two devices. Then conform and run through
+ * adb to a vm guest, where the probe meets the real driver.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -9,6 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AdbServer } from '../../harness/targets/adb/index.js';
+import { adbBackends, type AdbBackend, type BackendDevice } from '../support/adb-backends.js';
 import { LoopbackAdbd } from '../support/loopback-adbd/index.js';
 import { connectLoopback, requireProbe, startPrivateAdbServer } from '../support/private-adb-server.js';
 
@@ -106,5 +108,72 @@ describe('CLI through adb (real adb server, loopback devices)', function () {
     assert.equal(r.code, 0, r.out + r.err);
     assert.match(r.out, /scenarios x 1 target\(s\)/);
     assert.ok(fs.existsSync(path.join(out, 'junit.xml')));
+  });
+});
+
+/**
+ * The same CLI through adb to a device with the real driver: the loopback daemon serving a vm
+ * guest (Debian 11's 5.10 and its ashmem_linux.ko) whose shells start as the shell user on a
+ * debuggable image, as a userdebug phone's do. `--try-root` restarts adbd as root, the profile is
+ * found by fingerprint, and the conformance suite and generated cases meet the driver itself.
+ */
+describe('CLI through adb to a vm guest (real adb server, the real ashmem driver)', function () {
+  this.timeout(300_000);
+  let stop: () => Promise<void> = async () => undefined;
+  let port = 0;
+  let backend: AdbBackend | undefined;
+  let device: BackendDevice | undefined;
+  let serial = '';
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-adb-vm-'));
+
+  interface Report {
+    targets: { id: string; profile: string; profileReason: string; facts: { hello: { backend: string; uid: number }; android?: { root: boolean } } }[];
+    cases: { id: string; status: string; reason?: string }[];
+  }
+  const report = (dir: string): Report => JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')) as Report;
+
+  before(async function () {
+    backend = adbBackends().find((b) => b.name === 'vm');
+    assert.ok(backend !== undefined);
+    await backend.setup();
+    let server: AdbServer;
+    ({ server, port, stop } = await startPrivateAdbServer());
+    device = await backend.device({ abis: ['x86_64', 'x86'], root: 'restart', shellUid: 2000 });
+    serial = await connectLoopback(server, device.daemon);
+  });
+  after(async () => {
+    await device?.close();
+    await stop();
+    await backend?.teardown();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('conform --target adb:SERIAL --agent --try-root: every scenario passes on the driver, as root, profile c-final by fingerprint', async () => {
+    const out = path.join(tmp, 'conform');
+    const r = await cli(['conform', '--target', `adb:${serial}`, '--agent', '--try-root', '--out', out], port);
+    const rep = report(out);
+    assert.deepEqual(rep.cases.filter((c) => c.status !== 'passed' && c.status !== 'skipped').map((c) => `${c.id}: ${c.status} ${c.reason ?? ''}`), [], r.err.slice(-2000));
+    assert.equal(r.code, 0, r.out + r.err.slice(-2000));
+    // Only scenarios of other profiles are skipped: none for want of /dev/ashmem or root.
+    assert.deepEqual(rep.cases.filter((c) => c.status === 'skipped' && !/not applicable to profile/.test(c.reason ?? '')).map((c) => `${c.id}: ${c.reason ?? ''}`), []);
+    assert.ok(rep.cases.filter((c) => c.status === 'passed').length >= 100);
+    const t = rep.targets[0];
+    assert.ok(t !== undefined);
+    assert.equal(t.profile, 'c-final', t.profileReason);
+    assert.match(t.profileReason, /probe backend ashmem/);
+    assert.equal(t.facts.hello.backend, 'ashmem');
+    // The shells started as uid 2000: root came from adb root, through the restart.
+    assert.equal(t.facts.hello.uid, 0);
+    assert.equal(t.facts.android?.root, true);
+  });
+
+  it('run --target adb:SERIAL: generated cases (fixed seed) all consistent with the driver', async () => {
+    const out = path.join(tmp, 'run');
+    const r = await cli(['run', '--target', `adb:${serial}`, '--agent', '--cases', '40', '--seed', '11', '--out', out], port);
+    assert.equal(r.code, 0, r.out + r.err.slice(-2000));
+    const rep = report(out);
+    assert.equal(rep.cases.length, 40);
+    assert.deepEqual(rep.cases.filter((c) => c.status !== 'passed').map((c) => `${c.id}: ${c.status} ${c.reason ?? ''}`), []);
+    assert.equal(rep.targets[0]?.profile, 'c-final');
   });
 });
