@@ -121,7 +121,8 @@ for (const backend of adbBackends()) describe(`adb target through the real adb s
     const facts2 = await t.deviceFacts();
     assert.equal(facts2.kernel, kernel);
     assert.equal(facts2.model, 'Loopback');
-    assert.equal(facts2.pageSize === 0 ? facts.hello.page_size : facts2.pageSize, facts.hello.page_size);
+    // busybox in the guest has no getconf: the page size reads unknown (0) and the hello has it.
+    assert.equal(facts2.pageSize, backend.name === 'vm' ? 0 : facts.hello.page_size);
     assert.equal(facts.hello.abi, 'x86_64');
     assert.equal(facts.hello.bits, 64);
     assert.equal(facts.hello.kernel, kernel);
@@ -281,7 +282,8 @@ for (const backend of adbBackends()) describe(`adb target through the real adb s
     await t.facts();
     const started = Date.now();
     await assert.rejects(t.exec('open r0\npressure 4 3\n'), TargetTimeoutError);
-    assert.ok(Date.now() - started < 2500);
+    // The bound, then the kill's round trip (through the guest's control shell under TCG there).
+    assert.ok(Date.now() - started < (backend.name === 'vm' ? 6000 : 2500), `${Date.now() - started} ms`);
     const outcome = await t.exec(SCRIPT);
     assert.deepEqual(outcome.results, await localResults(SCRIPT));
     // Nothing of the killed case is left running in the guest (killed by the target, and by the

@@ -286,7 +286,7 @@ class GuestFiles implements SyncFiles {
   private async sh(script: string): Promise<{ output: string; status: number }> {
     const c = await this.device.start((m) => `echo "${m} ok $$"; ${script}`);
     if (c === undefined) throw new Error('the guest is gone');
-    return new Promise((resolve) => {
+    return new Promise<{ output: string; status: number }>((resolve) => {
       const chunks: Buffer[] = [c.head];
       const marker = `@@status-${c.pid} `;
       c.socket.on('data', (d: Buffer) => chunks.push(d));
@@ -297,7 +297,7 @@ class GuestFiles implements SyncFiles {
         resolve(at < 0 ? { output: text, status: -1 } : { output: text.slice(0, at), status: Number.parseInt(text.slice(at + marker.length), 10) });
       });
       c.socket.resume();
-    }).then((r) => r as { output: string; status: number });
+    });
   }
 
   /** `script` followed by a status line this class can find. */
