@@ -66,7 +66,7 @@ export interface AdbBackend {
   readonly title: string;
   /** The probe backend the hello must report there. */
   readonly probeBackend: 'memfd' | 'ashmem';
-  /** Builds what it needs (probes); call from `before`. */
+  /** Builds what it needs (probes) and boots what it shares; call from `before` (allow minutes). */
   setup(): Promise<void>;
   /** A started daemon serving a device. */
   device(options?: DeviceOptions): Promise<BackendDevice>;
@@ -126,6 +126,10 @@ class VmBackend implements AdbBackend {
     // The guest's initramfs carries this checkout's probes (both x86 ABIs).
     requireProbe('x86_64');
     requireProbe('x86');
+    // Boot the suite's guest now, within `before`'s budget: new probe builds make a new
+    // initramfs, whose first boot is a real one under TCG (and saves the snapshot later boots use).
+    this.shared ??= this.guest();
+    await this.shared.controlAddress();
   }
 
   private guest(): VmTarget {
