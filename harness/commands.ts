@@ -301,7 +301,7 @@ export function registerTargetCommands(p: Command): void {
         const before = await prepareSurvivors(targets, flags.profile, (l) => process.stderr.write(`ashmem-harness: ${lostLine(l)}; the other targets go on\n`));
         const prepared = before.prepared;
         for (const t of prepared) process.stderr.write(await preparedLine(t));
-        const bar = createProgress(scenarios.length * prepared.length, process.stderr);
+        const bar = createProgress(scenarios.length * (prepared.length + before.lost.length), process.stderr);
         progress = bar;
         const { report, error } = await conformSuite(prepared, scenarios, flags.out, (pt) => judgeOptionsFor(pt.target.id, flags), {
           onCase: (c) => bar.tick(`${c.id} on ${c.target}`, c.status),
@@ -310,7 +310,7 @@ export function registerTargetCommands(p: Command): void {
           lostBefore: before,
         });
         bar.stop();
-        await finish(report, error, flags.out, `${scenarios.length} scenarios x ${prepared.length} target(s)`, (c) => (c.status === 'diverged' ? `DIVERGED ${c.id} on ${c.target} (${c.section ?? ''}): ${c.divergence?.rule ?? ''}` : undefined), 'scenario runs', interrupt.signal);
+        await finish(report, error, flags.out, `${scenarios.length} scenarios x ${targets.length} target(s)`, (c) => (c.status === 'diverged' ? `DIVERGED ${c.id} on ${c.target} (${c.section ?? ''}): ${c.divergence?.rule ?? ''}` : undefined), 'scenario runs', interrupt.signal);
       } finally {
         for (const t of targets) await t.close();
         interrupt.dispose();

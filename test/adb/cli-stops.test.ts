@@ -113,6 +113,10 @@ describe('CLI over adb: a device lost, an interrupt, repro folders (real adb ser
     assert.ok(oddCases.every((x) => x.notRun === true && x.status === 'skipped' && /^not run: adb:.* was lost at .*ProbeMissingError/.test(x.reason ?? '')), JSON.stringify(oddCases[0]));
     assert.equal(conform.cases.filter((x) => x.target === `adb:${good.serial}`).length, oddCases.length);
     assert.deepEqual(conform.stopped, { cause: 'targets-lost', reason: `adb:${odd.serial} lost`, notRun: oddCases.length, total: 2 * oddCases.length });
+    // Progress and the summary count the lost device's scenario runs too.
+    const total = 2 * oddCases.length;
+    assert.ok(c.err().includes(`[${total}/${total}] `), c.err());
+    assert.match(c.out(), new RegExp(`^${oddCases.length} scenarios x 2 target\\(s\\)`, 'm'));
   });
 
   it('run --target adb:SERIAL, SIGINT: exit 130, reports say interrupted, the device folder is left clean', async () => {
