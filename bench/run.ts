@@ -5,9 +5,10 @@
  *   local: N ops/s (probe alone: M ops/s)           (target N >= M/2)
  *   diff: K scripts in T s
  *   adb-loopback: N cases/s, R round trips/case     (target R <= 1 after set-up)
+ *   adb-loopback-vm: the same through adb to a vm guest's real driver
  *   vm boot: S s (tcg|kvm), vm: N cases/s, vm conform: S s   (targets <= 5 s, >= 20, <= 30 s)
  *   vm arm64 boot: S s, vm arm64: N cases/s
- * `npm run bench -- vm` (or model, local, diff, adb, vm-arm64) prints only those.
+ * `npm run bench -- vm` (or model, local, diff, adb, adb-vm, vm-arm64) prints only those.
  */
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
@@ -86,6 +87,15 @@ async function benchAdb(): Promise<string> {
   return `${formatAdbLoopback(stdin)}\n${formatAdbLoopback(agent)}`;
 }
 
+async function benchAdbVm(): Promise<string> {
+  const { benchAdbLoopback, formatAdbLoopback } = await import('../test/support/adb-loopback-bench.js');
+  // The guest's probe meets ashmem: regions are sized with ASHMEM_SET_SIZE there.
+  const script = largeScript(60).replace(/^truncate /gm, 'set_size ');
+  const stdin = await benchAdbLoopback({ cases: 40, script, mode: 'stdin', backend: 'vm' });
+  const agent = await benchAdbLoopback({ cases: 40, script, mode: 'agent', backend: 'vm' });
+  return `${formatAdbLoopback(stdin)}\n${formatAdbLoopback(agent)}`;
+}
+
 async function main(): Promise<void> {
   process.stdout.write(`# ${os.cpus().length} cores, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}, node ${process.version}\n`);
   if (want('model')) {
@@ -96,6 +106,7 @@ async function main(): Promise<void> {
   if (want('local')) process.stdout.write(`${await benchLocal()}\n`);
   if (want('diff')) process.stdout.write(`${await benchDiff()}\n`);
   if (want('adb')) process.stdout.write(`${await benchAdb()}\n`);
+  if (want('adb-vm')) process.stdout.write(`${await benchAdbVm()}\n`);
   const arches = [...(want('vm') ? ['x86_64' as const] : []), ...(want('vm-arm64') ? ['arm64' as const] : [])];
   if (arches.length > 0) {
     const { benchVm } = await import('./vm.js');

@@ -18,6 +18,15 @@ describe('adb-loopback bench measurement', function () {
     assert.match(formatAdbLoopback(b), /^adb-loopback \(stdin\): [\d.]+ cases\/s, 1 round trips\/case/);
   });
 
+  it('measures one round trip per case through adb to a vm guest, where the probe meets ashmem', async function () {
+    this.timeout(300_000); // the guest boots from the snapshot; a first real boot takes minutes
+    const b = await benchAdbLoopback({ cases: 5, script: SCRIPT.replace('truncate', 'set_size'), backend: 'vm' });
+    assert.equal(b.backend, 'vm');
+    assert.equal(b.roundTripsPerCase, 1);
+    assert.equal(b.daemonOpensPerCase, 1);
+    assert.match(formatAdbLoopback(b), /^adb-loopback-vm \(stdin\): [\d.]+ cases\/s, 1 round trips\/case/);
+  });
+
   it('measures zero round trips per case over the agent connection', async function () {
     const b = await benchAdbLoopback({ cases: 5, script: SCRIPT, mode: 'agent' });
     assert.equal(b.roundTripsPerCase, 0);

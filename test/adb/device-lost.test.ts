@@ -17,7 +17,9 @@ import { adbBackends, type BackendDevice } from '../support/adb-backends.js';
 import { connectLoopback, startPrivateAdbServer } from '../support/private-adb-server.js';
 
 for (const backend of adbBackends()) describe(`adb target: a device lost mid-run, on ${backend.title}`, function () {
-  this.timeout(120_000);
+  // Each test boots a guest of its own (about a second from the snapshot; minutes for a real
+  // TCG boot if another checkout's initramfs replaced the snapshot meanwhile).
+  this.timeout(300_000);
   let stop: () => Promise<void> = async () => undefined;
   let server: AdbServer;
   const devices: BackendDevice[] = [];

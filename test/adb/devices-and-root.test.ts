@@ -51,6 +51,7 @@ for (const backend of adbBackends()) describe(`adb target: device tracking and a
   });
 
   it('tracks a device appearing and vanishing (the vm guest powered off)', async function () {
+    this.timeout(300_000); // a guest of its own: see device-lost.test.ts
     const d = await device({ own: true });
     const seen: (readonly AdbDeviceEntry[])[] = [];
     const untrack = await server.trackDevices((list) => seen.push(list));

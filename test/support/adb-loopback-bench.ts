@@ -1,16 +1,19 @@
 /**
  * `adb-loopback: N cases/s, R round trips/case` for `npm run bench` (TEST INFRASTRUCTURE: uses
- * the loopback ADB daemon). Starts a private real adb server and a loopback device, sets the
- * target up, then times `cases` runs of one script. R comes from the target's own counter and is
- * checked against the OPENs the daemon really served, so the number cannot flatter itself.
+ * the loopback ADB daemon). Starts a private real adb server and a loopback device (this
+ * machine's shell, or with `backend: 'vm'` a vm guest with the real driver), sets the target up,
+ * then times `cases` runs of one script. R comes from the target's own counter and is checked
+ * against the OPENs the daemon really served, so the number cannot flatter itself.
  */
 import { AdbTarget, measureCases } from '../../harness/targets/adb/index.js';
-import { LoopbackAdbd } from './loopback-adbd/index.js';
-import { connectLoopback, requireProbe, startPrivateAdbServer } from './private-adb-server.js';
+import { adbBackends } from './adb-backends.js';
+import { connectLoopback, startPrivateAdbServer } from './private-adb-server.js';
 
 /** What one bench run measured. */
 export interface AdbLoopbackBench {
   readonly mode: 'stdin' | 'agent';
+  /** The device served: this machine's shell or a vm guest. */
+  readonly backend: 'host' | 'vm';
   readonly cases: number;
   readonly casesPerSecond: number;
   /** Device round trips per case after set-up, counted by the target. */
@@ -21,14 +24,16 @@ export interface AdbLoopbackBench {
   readonly setupRoundTrips: number;
 }
 
-/** Runs the bench; `script` should run on memfd (the loopback device is this machine). */
-export async function benchAdbLoopback(options: { readonly cases: number; readonly script: string; readonly mode?: 'stdin' | 'agent' }): Promise<AdbLoopbackBench> {
+/** Runs the bench; `script` should suit the device's probe backend (memfd here, ashmem in a guest). */
+export async function benchAdbLoopback(options: { readonly cases: number; readonly script: string; readonly mode?: 'stdin' | 'agent'; readonly backend?: 'host' | 'vm' }): Promise<AdbLoopbackBench> {
   const mode = options.mode ?? 'stdin';
-  requireProbe();
+  const backend = adbBackends().find((b) => b.name === (options.backend ?? 'host'));
+  if (backend === undefined) throw new Error(`no adb backend ${options.backend ?? 'host'}`);
+  await backend.setup();
   const adb = await startPrivateAdbServer();
-  const daemon = new LoopbackAdbd();
+  const device = await backend.device();
+  const daemon = device.daemon;
   try {
-    await daemon.start();
     await connectLoopback(adb.server, daemon);
     const target = new AdbTarget({ server: adb.server, serial: daemon.serial, deviceDir: daemon.scratchDir, mode });
     try {
@@ -43,17 +48,18 @@ export async function benchAdbLoopback(options: { readonly cases: number; readon
       if (daemonOpensPerCase !== m.roundTripsPerCase) {
         throw new Error(`round-trip count mismatch: target counted ${m.roundTripsPerCase}/case, the daemon served ${daemonOpensPerCase}/case`);
       }
-      return { mode, cases: m.cases, casesPerSecond: m.casesPerSecond, roundTripsPerCase: m.roundTripsPerCase, daemonOpensPerCase, setupRoundTrips };
+      return { mode, backend: backend.name, cases: m.cases, casesPerSecond: m.casesPerSecond, roundTripsPerCase: m.roundTripsPerCase, daemonOpensPerCase, setupRoundTrips };
     } finally {
       await target.close();
     }
   } finally {
-    await daemon.close();
+    await device.close();
     await adb.stop();
+    await backend.teardown();
   }
 }
 
 /** The bench line. */
 export function formatAdbLoopback(b: AdbLoopbackBench): string {
-  return `adb-loopback (${b.mode}): ${b.casesPerSecond.toFixed(1)} cases/s, ${b.roundTripsPerCase} round trips/case (set-up ${b.setupRoundTrips})`;
+  return `adb-loopback${b.backend === 'vm' ? '-vm' : ''} (${b.mode}): ${b.casesPerSecond.toFixed(1)} cases/s, ${b.roundTripsPerCase} round trips/case (set-up ${b.setupRoundTrips})`;
 }
