@@ -60,6 +60,27 @@ async function runPerAbi(targets: readonly string[], cases: number, seed: number
   }));
 }
 
+/**
+ * Runs the conformance suite on a guest's two targets: nothing diverged or errored, nothing skipped
+ * for want of /dev/ashmem or root, at least 100 scenarios passed per ABI, each detected as c-final.
+ */
+async function conformOn(target: string, abis: readonly string[]): Promise<ReportJson> {
+  const dir = out('conform');
+  const r = await cli(['conform', '--target', target, '--out', dir]);
+  const rep = report(dir);
+  const bad = rep.cases.filter((c) => c.status !== 'passed' && c.status !== 'skipped').map((c) => `${c.target} ${c.id}: ${c.status} ${c.reason ?? ''}`);
+  assert.deepEqual(bad, [], r.stderr.slice(-2000));
+  assert.equal(r.status, 0, r.stderr.slice(-2000));
+  const needs = rep.cases.filter((c) => c.status === 'skipped' && /ashmem|root/i.test(c.reason ?? '') && !/not applicable to profile/.test(c.reason ?? ''));
+  assert.deepEqual(needs.map((c) => `${c.id}: ${c.reason ?? ''}`), []);
+  for (const abi of abis) {
+    assert.ok(rep.cases.filter((c) => c.target === abi && c.status === 'passed').length >= 100, `${abi}: fewer than 100 scenarios passed`);
+  }
+  // Debian's 5.10 driver is the mainline 5.x lineage, found by fingerprint, with the reason.
+  for (const t of rep.targets) assert.equal(t.profile, 'c-final', `${t.id}: ${t.profileReason}`);
+  return rep;
+}
+
 /** The cached Debian kernel folder (filled by the first boot or scripts/setup-vm). */
 function cachedKernel(): string {
   const base = path.join(vmCacheRoot(), 'vm', 'debian', 'amd64');
@@ -78,20 +99,8 @@ describe('vm target: a real ashmem driver in a QEMU guest (x86_64, both x86 ABIs
   });
 
   it('conform: every scenario passes on both ABIs; none skipped for want of /dev/ashmem or root', async () => {
-    const dir = out('conform');
-    const r = await cli(['conform', '--target', 'vm:x86_64/all', '--out', dir]);
-    const rep = report(dir);
-    const bad = rep.cases.filter((c) => c.status !== 'passed' && c.status !== 'skipped').map((c) => `${c.target} ${c.id}: ${c.status} ${c.reason ?? ''}`);
-    assert.deepEqual(bad, [], r.stderr.slice(-2000));
-    assert.equal(r.status, 0, r.stderr.slice(-2000));
-    const needs = rep.cases.filter((c) => c.status === 'skipped' && /ashmem|root/i.test(c.reason ?? '') && !/not applicable to profile/.test(c.reason ?? ''));
-    assert.deepEqual(needs.map((c) => `${c.id}: ${c.reason ?? ''}`), []);
-    for (const abi of ['vm:x86_64', 'vm:x86_64/x86']) {
-      assert.ok(rep.cases.filter((c) => c.target === abi && c.status === 'passed').length >= 100, `${abi}: fewer than 100 scenarios passed`);
-    }
-    // Debian's 5.10 driver is the mainline 5.x lineage, found by fingerprint, with the reason.
+    const rep = await conformOn('vm:x86_64/all', ['vm:x86_64', 'vm:x86_64/x86']);
     for (const t of rep.targets) {
-      assert.equal(t.profile, 'c-final', `${t.id}: ${t.profileReason}`);
       assert.match(t.profileReason, /kernel 5\.10\..*unknown ashmem ioctl gives ENOTTY.*2019 check order/);
       assert.match(t.facts.vm?.kernel ?? '', /^Debian linux-image-5\.10\./);
       assert.match(`${t.facts.vm?.accel ?? ''}: ${t.facts.vm?.accelReason ?? ''}`, /^(tcg: TCG|kvm: KVM)/);
@@ -211,16 +220,8 @@ describe('vm target on arm64: the real driver under qemu-system-aarch64 (arm64-v
   });
 
   it('conform: every scenario passes on both arm ABIs (the 32-bit one through compat_ioctl); facts from the guest', async () => {
-    const dir = out('conform-arm64');
-    const r = await cli(['conform', '--target', 'vm:arm64/all', '--out', dir]);
-    const rep = report(dir);
-    const bad = rep.cases.filter((c) => c.status !== 'passed' && c.status !== 'skipped').map((c) => `${c.target} ${c.id}: ${c.status} ${c.reason ?? ''}`);
-    assert.deepEqual(bad, [], r.stderr.slice(-2000));
-    assert.equal(r.status, 0);
-    const needs = rep.cases.filter((c) => c.status === 'skipped' && /ashmem|root/i.test(c.reason ?? '') && !/not applicable to profile/.test(c.reason ?? ''));
-    assert.deepEqual(needs.map((c) => c.id), []);
+    const rep = await conformOn('vm:arm64/all', ['vm:arm64', 'vm:arm64/armeabi-v7a']);
     for (const t of rep.targets) {
-      assert.equal(t.profile, 'c-final', `${t.id}: ${t.profileReason}`);
       assert.match(t.profileReason, /kernel 5\.10\.\d+-\d+-arm64/);
       assert.match(t.facts.vm?.kernel ?? '', /^Debian linux-image-5\.10\.\d+-\d+-arm64 /);
     }
