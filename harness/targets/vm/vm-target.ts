@@ -84,6 +84,7 @@ export class VmTarget implements Target {
   private boots = 0;
   private casesSinceBoot = 0;
   private casesRun = 0;
+  private qemuVersionLine: string | undefined;
   private bootKind: 'booted' | 'restored' = 'booted';
   private readonly workDir: string;
   private closed = false;
@@ -112,8 +113,9 @@ export class VmTarget implements Target {
     const initrd = this.initrd;
     if (kernel === undefined || initrd === undefined) throw new TargetError('internal: vm target not prepared');
     const stat = fs.statSync(kernel.image);
+    this.qemuVersionLine ??= qemuVersion(qemuBinary(this.spec.arch));
     const key = crypto.createHash('sha256')
-      .update([qemuVersion(qemuBinary(this.spec.arch)), kernel.image, stat.size, stat.mtimeMs, initrd, this.spec.abi, this.options.memoryMiB ?? DEFAULT_VM_MEMORY_MIB, accel].join('\n'))
+      .update([this.qemuVersionLine, kernel.image, stat.size, stat.mtimeMs, initrd, this.spec.abi, this.options.memoryMiB ?? DEFAULT_VM_MEMORY_MIB, accel].join('\n'))
       .digest('hex').slice(0, 20);
     return path.join(this.cache, 'vm', 'snapshots', `${this.spec.arch}-${this.spec.abi}-${accel}-${key}`);
   }
@@ -206,7 +208,8 @@ export class VmTarget implements Target {
     if (this.guest !== undefined && this.guest.exit === undefined) return this.guest;
     this.booting ??= (async () => {
       await this.prepare();
-      this.options.progress?.(`${this.id}: booting ${this.kernel?.source ?? 'the guest'}`);
+      // Said once: later (fresh) boots are restored snapshots, one per drop_caches case.
+      if (this.boots === 0) this.options.progress?.(`${this.id}: booting ${this.kernel?.source ?? 'the guest'}`);
       const g = await this.bootChoosingAccel();
       this.guest = g;
       await this.connect(g);
