@@ -6,8 +6,8 @@
  *
  * Runs, in this process under V8's precise block coverage (Node's own inspector; the data c8
  * reads), first the generator's cases through `predict` — `--cases` cases from `--seed` for every
- * profile and each target environment of {@link ENVIRONMENTS}, generated with the settings `run`
- * uses for such a target — then the conformance suite exactly as `test/model/behaviours.test.ts`
+ * profile, case i in target environment i mod 4 of {@link ENVIRONMENTS}, generated with the
+ * settings `run` uses for such a target — then the conformance suite exactly as `test/model/behaviours.test.ts`
  * runs it (each scenario under its profiles and `# env:`). It prints
  *
  *   model branch coverage by generated cases: N%
@@ -92,7 +92,7 @@ function place(p: BranchPoint, sources: ReadonlyMap<string, string>): string {
 async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('coverage')
     .description('model branch coverage of the generated cases beside the conformance suite')
-    .option('--cases <n>', 'generated cases per profile and environment', positiveInt('--cases'), 300)
+    .option('--cases <n>', 'generated cases per profile (case i in environment i mod 4)', positiveInt('--cases'), 300)
     .option('--seed <n>', 'seed of the generated cases', positiveInt('--seed'), 1)
     .option('--out <dir>', 'where coverage-missed.txt and coverage.json go', 'reports')
     .exitOverride()
@@ -120,14 +120,16 @@ async function main(argv: readonly string[]): Promise<number> {
   let generatedRuns = 0;
   // Profiles are looked up by id in both runs, as every verb does: the lookup is the harness's, not a case's.
   for (const profile of PROFILES.map((p) => profileById(p.id))) {
-    for (const { env: delta } of ENVIRONMENTS) {
+    // Case i runs in environment i mod 4, generated as `run` generates for such a target.
+    ENVIRONMENTS.forEach(({ env: delta }, e) => {
       const env = { ...DEFAULT_ENVIRONMENT, ...delta };
       const settings = settingsForTarget({ pageSize: env.pageSize, root: env.root, memfd: profile.features.flavor === 'memfd' }, 40);
-      for (const text of generateCases(settings, opts.cases, opts.seed)) {
+      generateCases(settings, opts.cases, opts.seed).forEach((text, i) => {
+        if (i % ENVIRONMENTS.length !== e) return;
         predict(parseScript(text), profile, env);
         generatedRuns++;
-      }
-    }
+      });
+    });
   }
   const generated = await take(session);
 
@@ -193,7 +195,7 @@ async function main(argv: readonly string[]): Promise<number> {
   writeFileSync(join(out, 'coverage.json'), JSON.stringify(figures, null, 2) + '\n');
 
   const w = (s: string): boolean => process.stdout.write(s + '\n');
-  w(`model branch coverage by generated cases: ${formatPercent(gen.percent)} (${gen.covered} of ${points.length} branches; ${generatedRuns} cases: ${opts.cases} from seed ${opts.seed} per profile and environment)`);
+  w(`model branch coverage by generated cases: ${formatPercent(gen.percent)} (${gen.covered} of ${points.length} branches; ${generatedRuns} cases: ${opts.cases} from seed ${opts.seed} per profile, spread over ${ENVIRONMENTS.length} environments)`);
   w(`model branch coverage by the conformance suite: ${formatPercent(conf.percent)} (${conf.covered} of ${points.length} branches; ${conformanceRuns} scenario runs)`);
   w(`branches the conformance suite reaches and the generated cases miss: ${missedConf.length}`);
   for (const p of missedConf.slice(0, 40)) w(`  ${place(p, sources)}`);

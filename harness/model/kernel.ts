@@ -323,7 +323,9 @@ export class Kernel implements KernelState {
   /** Ops on a region handle. */
   private fdOp(proc: Proc, op: Exclude<KernelOp, { kind: 'open' | 'close' | 'dup' | 'mmap' | 'munmap' | 'munmap_range' | 'mprotect' | 'fill' | 'check' | 'mincore' | 'personality' | 'drop_caches' | 'pressure' | 'fork' | 'exit' | 'drop_cap' }>, choice: number | undefined, variant: number): Answer {
     const area = proc.fds.get(op.r) ?? null;
-    if (area === null) return fail('EBADF');
+    // qemu-user refuses an ioctl number it has no table entry for before it calls the host
+    // (linux-user/syscall.c do_ioctl: -TARGET_ENOSYS), so a closed fd is never looked at.
+    if (area === null) return (FD_SYSCALLS.has(op.kind) ? undefined : this.emulatorAnswer(op as Parameters<typeof driver.ioctl>[3])) ?? fail('EBADF');
     switch (op.kind) {
       case 'read':
         return this.read(area, op.len);
@@ -351,16 +353,23 @@ export class Kernel implements KernelState {
     }
   }
 
+  /**
+   * What qemu-user answers itself, before any host call (so before the fd is looked at):
+   * ENOSYS for the ashmem numbers (its table has none of them, linux-user/syscall.c do_ioctl);
+   * other numbers it forwards if it knows them (FIOCLEX and FIONCLEX among them) and answers
+   * ENOSYS for the rest; which it knows is the emulator's business, not the kernel's.
+   */
+  private emulatorAnswer(op: Parameters<typeof driver.ioctl>[3]): Answer | undefined {
+    if (this.env.ioctlEmulation !== 'qemu-user') return undefined;
+    const cmd = driver.ioctlCall(op, this.env.callerBits).cmd;
+    if (((cmd >>> 8) & 0xff) === 0x77) return fail('ENOSYS');
+    const passed = cmd === VFS_IOCTL.FIOCLEX || cmd === VFS_IOCTL.FIONCLEX;
+    if ((op.kind === 'ioctl' || op.kind === 'ioctl_buf') && !passed) return { error: UNMODELLED, message: 'under qemu-user the emulator decides which non-ashmem ioctls reach the kernel' };
+    return undefined;
+  }
+
   private ioctl(proc: Proc, area: Area, op: Parameters<typeof driver.ioctl>[3], choice: number | undefined, variant: number): Answer {
-    if (this.env.ioctlEmulation === 'qemu-user') {
-      const cmd = driver.ioctlCall(op, this.env.callerBits).cmd;
-      if (((cmd >>> 8) & 0xff) === 0x77) return fail('ENOSYS');
-      // Other numbers: qemu forwards the ones it knows (FIOCLEX and FIONCLEX among them) and
-      // answers ENOSYS for the rest; which it knows is the emulator's business, not the kernel's.
-      const passed = cmd === VFS_IOCTL.FIOCLEX || cmd === VFS_IOCTL.FIONCLEX;
-      if ((op.kind === 'ioctl' || op.kind === 'ioctl_buf') && !passed) return { error: UNMODELLED, message: 'under qemu-user the emulator decides which non-ashmem ioctls reach the kernel' };
-    }
-    return area.kind === 'ashmem' ? driver.ioctl(this, proc, area, op, choice, variant) : memfd.ioctl(this, proc, area, op);
+    return this.emulatorAnswer(op) ?? (area.kind === 'ashmem' ? driver.ioctl(this, proc, area, op, choice, variant) : memfd.ioctl(this, proc, area, op));
   }
 
   private mmap(proc: Proc, op: Extract<KernelOp, { kind: 'mmap' }>, variant: number): Answer {
@@ -477,6 +486,9 @@ export class Kernel implements KernelState {
     return k;
   }
 }
+
+/** Ops on a region handle that are system calls of their own, not ioctls. */
+const FD_SYSCALLS: ReadonlySet<KernelOp['kind']> = new Set(['read', 'write', 'lseek', 'fstat', 'truncate', 'add_seals', 'get_seals']);
 
 /** The `state` error for a mapping or process handle that is not live. */
 function stateError(handle: string): Answer {

@@ -77,8 +77,9 @@ export function fill(m: Mapping, offset: number, len: number, byte: number, page
       b.pages.set(p, writePage(b.pages.get(p), from, to, byte, pageSize));
     } else {
       const own = m.own as Map<number, Page>;
-      // Copy-on-write: a private file mapping starts from the file's page.
-      const base = own.has(j) ? own.get(j) : m.backing?.pages.get(m.pgoff + j);
+      // Copy-on-write: a private file mapping starts from the file's page, which the fault
+      // reads through the file (do_cow_fault -> shmem_fault): a hole gets a page in the file.
+      const base = own.has(j) ? own.get(j) : fileFault(m, j);
       own.set(j, writePage(typeof base === 'object' ? base.slice() : base, from, to, byte, pageSize));
     }
     x = j * pageSize + to;
@@ -105,12 +106,26 @@ export function check(m: Mapping, offset: number, len: number, pageSize: number,
       if (page === undefined) b.pages.set(m.pgoff + j, 0);
     } else {
       const own = m.own as Map<number, Page>;
-      page = own.has(j) ? own.get(j) : m.backing?.pages.get(m.pgoff + j);
+      page = own.has(j) ? own.get(j) : fileFault(m, j);
     }
     appendPage(runs, page, from, to);
     x = j * pageSize + to;
   }
   return { signal: null, runs };
+}
+
+/**
+ * The file page under page `j` of a private mapping, as a fault reads it: shmem_fault fills a
+ * hole with a zero page in the file, as for a shared mapping (SEEK_DATA then finds it). An
+ * anonymous mapping (ashmem MAP_PRIVATE) has no file and reads zeros.
+ */
+function fileFault(m: Mapping, j: number): Page | undefined {
+  const b = m.backing;
+  if (b === null) return undefined;
+  const p = m.pgoff + j;
+  const page = b.pages.get(p);
+  if (page === undefined) b.pages.set(p, 0);
+  return page;
 }
 
 /** Appends bytes [from, to) of a page to runs. */

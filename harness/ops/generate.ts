@@ -2,11 +2,22 @@
  * Random op scripts (fast-check arbitraries), reproducible from a seed. Offsets and lengths are
  * drawn in pages inside small regions so that requests overlap, split, touch and abut often;
  * `len == 0`, the empty interval, purges between pins and second processes are all in the mix.
+ *
+ * Some regions are huge (sizes at and around 2^31, 2^32 and 2^63, and values whose low 32 bits
+ * read as an errno), so that GET_SIZE's truncation to the ioctl's int, SET_SIZE of any word,
+ * `len == 0` above 4 GiB and the u32 overflow of pin arguments are reached. Every case stays
+ * runnable on a real driver in a small machine: a huge region is first mapped with
+ * MAP_NORESERVE (nothing committed) and only a window of at most `maxPages` pages of it is ever
+ * mapped, filled or checked; no other op allocates more than a few pages (`pressure` asks for
+ * at most 32 MiB for a second).
+ *
+ * The mix was weighed by what `npm run coverage` reports the cases miss of the model, not by
+ * hand-picked cases: each family below names the model paths it is there for.
  */
 import fc from 'fast-check';
-import { MAIN_PROC, type Op } from './ast.js';
+import { MAIN_PROC, MAP_KINDS, type MapKind, type Op } from './ast.js';
 import { parseScript } from './parse.js';
-import { printScript } from './print.js';
+import { printScript, quote } from './print.js';
 
 /** What the generator needs to know about the target and how to weigh ops. */
 export interface GenerateSettings {
@@ -15,18 +26,25 @@ export interface GenerateSettings {
   readonly length: number;
   /** Regions are memfds (set sizes with ftruncate rather than ASHMEM_SET_SIZE). */
   readonly memfd: boolean;
-  /** Largest region, in pages. */
+  /** Largest region (and largest window of a huge region), in pages. */
   readonly maxPages: number;
   /** Relative weights per op family (0 turns one off). */
   readonly mix: Readonly<Record<OpFamily, number>>;
 }
 
 /** The op families the generator mixes. */
-export type OpFamily = 'unpin' | 'pin' | 'status' | 'purge' | 'drop' | 'check' | 'fill' | 'file' | 'prot' | 'errors' | 'mapping' | 'fds' | 'fork' | 'bulk';
+export type OpFamily =
+  | 'unpin' | 'pin' | 'status' | 'purge' | 'drop' | 'check' | 'fill' | 'file' | 'prot' | 'errors' | 'mapping' | 'fds' | 'fork' | 'bulk'
+  | 'size' | 'name' | 'raw' | 'memory' | 'lifecycle' | 'personality' | 'seals' | 'pressure';
 
-/** Weighted toward pin, unpin and purge, as the driver's interesting states come from them. */
+/**
+ * Weighted toward pin, unpin and purge, as the driver's interesting states come from them; the
+ * rest reach the checks and answers around them (sizes, names, raw ioctl numbers, mapping
+ * permissions and faults, closing and reopening, memfd seals).
+ */
 export const DEFAULT_MIX: Readonly<Record<OpFamily, number>> = {
-  unpin: 25, pin: 20, status: 10, purge: 8, drop: 2, check: 8, fill: 3, file: 4, prot: 3, errors: 3, mapping: 3, fds: 2, fork: 2, bulk: 1,
+  unpin: 25, pin: 20, status: 10, purge: 8, drop: 2, check: 8, fill: 3, file: 5, prot: 3, errors: 3, mapping: 5, fds: 2, fork: 3, bulk: 1,
+  size: 4, name: 3, raw: 3, memory: 5, lifecycle: 2, personality: 1, seals: 2, pressure: 0.3,
 };
 
 /** Default settings for a page size. */
@@ -36,29 +54,69 @@ export function defaultSettings(pageSize: number, memfd = false): GenerateSettin
 
 /**
  * The settings `run` generates with for a target: its page size, memfd regions where the
- * profile's regions are memfds, and no drop_caches without root (it could only say EACCES).
+ * profile's regions are memfds, and no drop_caches or pressure without root (drop_caches could
+ * only say EACCES; pressure is left to root targets, whose memory the harness may load).
  */
 export function settingsForTarget(target: { readonly pageSize: number; readonly root: boolean; readonly memfd: boolean }, length: number): GenerateSettings {
   const s = defaultSettings(target.pageSize, target.memfd);
-  return { ...s, length, mix: { ...s.mix, drop: target.root ? s.mix.drop : 0 } };
+  return { ...s, length, mix: { ...s.mix, drop: target.root ? s.mix.drop : 0, pressure: target.root ? s.mix.pressure : 0 } };
 }
+
+/**
+ * Huge region sizes, as functions of the page size: around 2^31 and 2^32 (int truncation of
+ * GET_SIZE, len == 0 past 4 GiB, u32 overflow), low 32 bits that read as an errno (-22, -4095),
+ * unaligned, and beyond MAX_LFS_FILESIZE (the first mmap fails with EINVAL). `memfd` sizes stay
+ * below 2^53 (ftruncate takes a count).
+ */
+function hugeSizes(ps: bigint, memfd: boolean): bigint[] {
+  const g31 = 1n << 31n;
+  const g32 = 1n << 32n;
+  const common = [g31, g31 + 2n * ps, g32 - ps, g32, g32 + 2n * ps, g32 + ps + 1n, 0xffff_ffean, 0xffff_f001n, (1n << 33n) + ps];
+  return memfd ? common : [...common, 1n << 63n, (1n << 64n) - 1n, (1n << 64n) - ps];
+}
+
+/** SET_SIZE values for a later set_size: small page counts, zero, unaligned, huge. */
+function sizeValues(ps: bigint, maxPages: number): bigint[] {
+  return [0n, ps, 2n * ps + 1n, BigInt(maxPages) * ps, ...hugeSizes(ps, false)];
+}
+
+/**
+ * ioctl numbers (asm-generic `_IOC`, §1.3): the ashmem set in its native 64-bit encodings and the
+ * 32-bit compat ones of SET_SIZE, SET_PROT_MASK and GET_FILE_ID, FIOCLEX / FIONCLEX (the VFS
+ * answers them), and numbers in the ashmem type outside the set.
+ */
+const RAW_COMMANDS = [
+  0x41007701, 0x81007702, 0x40087703, 0x7704, 0x40087705, 0x7706, 0x40087707, 0x40087708, 0x7709, 0x770a, 0x8008770b,
+  0x40047703, 0x40047705, 0x8004770b, 0x5451, 0x5450, 0x7700, 0x770c, 0x77ff,
+] as const;
+
+/** Raw ioctl arguments: a plain value is never a valid pointer (docs/op-scripts.md). */
+const RAW_ARGS = [0n, 1n, 3n, 0x1000n, 8192n, -1n] as const;
 
 /** An op before handles and byte offsets are fixed: region index and page numbers. */
 type Abstract =
-  | { t: 'pin' | 'unpin' | 'status'; reg: number; off: number; len: number; odd: boolean }
+  | { t: 'pin' | 'unpin' | 'status'; reg: number; off: number; len: number; odd: boolean; far: number }
   | { t: 'purge'; reg: number }
   | { t: 'drop' }
-  | { t: 'check' | 'fill'; reg: number; off: number; len: number; byte: number }
+  | { t: 'check' | 'fill'; reg: number; off: number; len: number; byte: number; bytes: number }
   | { t: 'read'; reg: number; len: number }
   | { t: 'lseek'; reg: number; off: number; whence: 'set' | 'cur' | 'end' | 'data' | 'hole' }
-  | { t: 'get_size' | 'get_prot' | 'get_name' | 'pin_null' | 'status_null' | 'write' | 'fstat' | 'file_id' | 'file_id_null'; reg: number }
+  | { t: 'get_size' | 'get_prot' | 'get_name' | 'pin_null' | 'unpin_null' | 'status_null' | 'set_name_null' | 'get_name_null' | 'write' | 'fstat' | 'file_id' | 'file_id_null' | 'get_seals'; reg: number }
   | { t: 'set_prot'; reg: number; prot: number }
-  | { t: 'set_size'; reg: number; pages: number }
-  | { t: 'ioctl'; reg: number; nr: number }
-  | { t: 'mmap'; reg: number; pages: number; prot: number; priv: boolean }
-  | { t: 'munmap'; reg: number }
+  | { t: 'set_size'; reg: number; value: number }
+  | { t: 'set_name'; reg: number; name: string; repeat: number }
+  | { t: 'ioctl'; reg: number; cmd: number; arg: number }
+  | { t: 'mmap'; reg: number; pages: number; prot: number; kind: MapKind; off: number; shape: number }
+  | { t: 'munmap'; map: number }
+  | { t: 'mprotect'; map: number; prot: number }
+  | { t: 'touch'; map: number; off: number; len: number; byte: number; store: boolean }
   | { t: 'dup'; reg: number }
-  | { t: 'fork'; reg: number; off: number; len: number; kind: 'pin' | 'unpin' }
+  | { t: 'close'; reg: number; reopen: boolean }
+  | { t: 'personality'; rie: boolean }
+  | { t: 'add_seals'; reg: number; seals: number }
+  | { t: 'truncate'; reg: number; value: number }
+  | { t: 'pressure'; mib: number }
+  | { t: 'fork'; reg: number; off: number; len: number; kind: 'pin' | 'unpin' | 'fill' | 'check' | 'close' }
   // A region of its own with many unpinned ranges, so one shrinker batch (128) is exceeded (§5.2).
   | { t: 'bulk'; count: number; width: number; gap: number };
 
@@ -66,19 +124,35 @@ interface Region {
   pages: number;
   /** Bytes short of a whole last page (an unaligned size). */
   short: number;
+  /** Index into the huge sizes, or -1 for a small region of `pages` pages. */
+  huge: number;
   named: string | null;
   mapped: boolean;
+  /** The prelude's mmap: MAP_NORESERVE or not (a huge region always is). */
+  noreserve: boolean;
+  rdonly: boolean;
 }
 
 function abstractOp(s: GenerateSettings): fc.Arbitrary<Abstract> {
   const reg = fc.nat(2);
   const page = fc.nat(s.maxPages);
+  const small = (n: number): fc.Arbitrary<number> => fc.nat(n);
   // Lengths: often 0 ("to the end"), usually short so ranges abut and overlap.
   const len = fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 4, arbitrary: fc.integer({ min: 1, max: 4 }) }, { weight: 1, arbitrary: fc.nat(s.maxPages) });
   const pinLike = (t: 'pin' | 'unpin' | 'status'): fc.Arbitrary<Abstract> =>
-    fc.record({ t: fc.constant(t), reg, off: page, len, odd: fc.oneof({ weight: 19, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }) });
+    fc.record({
+      t: fc.constant(t), reg, off: page, len,
+      odd: fc.oneof({ weight: 19, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+      // On a huge region: where the range sits (near 0, 2^31, 2^32 or the end) and how long it is.
+      far: small(15),
+    });
   const byteRange = (t: 'check' | 'fill'): fc.Arbitrary<Abstract> =>
-    fc.record({ t: fc.constant(t), reg, off: page, len: fc.integer({ min: 1, max: s.maxPages }), byte: fc.integer({ min: 1, max: 255 }) });
+    fc.record({ t: fc.constant(t), reg, off: page, len: fc.integer({ min: 1, max: s.maxPages }), byte: fc.integer({ min: 1, max: 255 }), bytes: small(7) });
+  const nameArb = fc.oneof(
+    { weight: 3, arbitrary: fc.string({ maxLength: 12 }) },
+    { weight: 1, arbitrary: fc.constant('') },
+    { weight: 1, arbitrary: fc.constantFrom('\0x', 'a\0') },
+  );
   const w = s.mix;
   const families: { weight: number; arbitrary: fc.Arbitrary<Abstract> }[] = [
     { weight: w.unpin, arbitrary: pinLike('unpin') },
@@ -92,7 +166,7 @@ function abstractOp(s: GenerateSettings): fc.Arbitrary<Abstract> {
       weight: w.file,
       arbitrary: fc.oneof(
         fc.record({ t: fc.constant('read' as const), reg, len: fc.integer({ min: 0, max: 3 * s.pageSize }) }),
-        fc.record({ t: fc.constant('lseek' as const), reg, off: fc.nat(s.maxPages * s.pageSize), whence: fc.constantFrom('set' as const, 'cur' as const, 'end' as const, 'data' as const, 'hole' as const) }),
+        fc.record({ t: fc.constant('lseek' as const), reg, off: fc.nat((s.maxPages + 2) * s.pageSize), whence: fc.constantFrom('set' as const, 'cur' as const, 'end' as const, 'data' as const, 'hole' as const) }),
         fc.record({ t: fc.constantFrom('get_size' as const, 'get_name' as const, 'fstat' as const, 'write' as const), reg }),
       ),
     },
@@ -104,61 +178,134 @@ function abstractOp(s: GenerateSettings): fc.Arbitrary<Abstract> {
       ),
     },
     {
+      // NULL arguments: EFAULT where the driver reads them, EINVAL where the file check comes first (§3.6).
       weight: w.errors,
+      arbitrary: fc.record({ t: fc.constantFrom('pin_null' as const, 'unpin_null' as const, 'status_null' as const, 'file_id' as const, 'file_id_null' as const, 'set_name_null' as const, 'get_name_null' as const), reg }),
+    },
+    {
+      // SET_SIZE of any word before the first mmap, EINVAL after it; GET_SIZE truncated to int (§3.3, §12).
+      weight: w.size,
       arbitrary: fc.oneof(
-        fc.record({ t: fc.constantFrom('pin_null' as const, 'status_null' as const, 'file_id' as const, 'file_id_null' as const), reg }),
-        fc.record({ t: fc.constant('set_size' as const), reg, pages: fc.integer({ min: 1, max: s.maxPages }) }),
-        fc.record({ t: fc.constant('ioctl' as const), reg, nr: fc.integer({ min: 12, max: 255 }) }),
+        fc.record({ t: fc.constant('set_size' as const), reg, value: small(63) }),
+        fc.record({ t: fc.constant('get_size' as const), reg }),
       ),
     },
     {
-      weight: w.mapping,
+      // Names: empty (unnamed again in C, "" in Rust), embedded NULs, 255/256/300 bytes without a NUL (§3.2).
+      weight: w.name,
       arbitrary: fc.oneof(
-        fc.record({ t: fc.constant('mmap' as const), reg, pages: fc.integer({ min: 1, max: s.maxPages + 2 }), prot: fc.constantFrom(1, 3, 3, 0), priv: fc.boolean() }),
-        fc.record({ t: fc.constant('munmap' as const), reg }),
+        { weight: 3, arbitrary: fc.record({ t: fc.constant('set_name' as const), reg, name: nameArb, repeat: fc.constant(1) }) },
+        { weight: 1, arbitrary: fc.record({ t: fc.constant('set_name' as const), reg, name: fc.constantFrom('a', 'xy'), repeat: fc.constantFrom(127, 128, 255, 256, 300) }) },
+        { weight: 2, arbitrary: fc.record({ t: fc.constant('get_name' as const), reg }) },
+      ),
+    },
+    { weight: w.raw, arbitrary: fc.record({ t: fc.constant('ioctl' as const), reg, cmd: fc.nat(RAW_COMMANDS.length - 1), arg: fc.nat(RAW_ARGS.length - 1) }) },
+    {
+      // Further mappings: every kind, prot (EPERM past the mask, EACCES on an O_RDONLY fd), length 0,
+      // unaligned and beyond-the-region offsets, longer than the region (§3.5).
+      weight: w.mapping,
+      arbitrary: fc.record({ t: fc.constant('mmap' as const), reg, pages: fc.integer({ min: 1, max: s.maxPages + 2 }), prot: fc.constantFrom(0, 1, 3, 3, 3, 2, 4, 5, 7), kind: fc.constantFrom(...MAP_KINDS), off: small(3), shape: small(11) }),
+    },
+    {
+      // Loads and stores through any live mapping, at byte offsets: partial pages, faults
+      // (SIGSEGV without the right, SIGBUS past i_size), copy-on-write of private pages; mprotect; munmap.
+      weight: w.memory,
+      arbitrary: fc.oneof(
+        { weight: 4, arbitrary: fc.record({ t: fc.constant('touch' as const), map: small(7), off: fc.nat(s.maxPages * s.pageSize), len: fc.integer({ min: 1, max: 2 * s.pageSize }), byte: fc.integer({ min: 0, max: 255 }), store: fc.boolean() }) },
+        { weight: 2, arbitrary: fc.record({ t: fc.constant('mprotect' as const), map: small(7), prot: fc.constantFrom(0, 1, 3, 4, 5, 7) }) },
+        { weight: 1, arbitrary: fc.record({ t: fc.constant('munmap' as const), map: small(7) }) },
       ),
     },
     { weight: w.fds, arbitrary: fc.record({ t: fc.constant('dup' as const), reg }) },
-    { weight: w.fork, arbitrary: fc.record({ t: fc.constant('fork' as const), reg, off: page, len, kind: fc.constantFrom('pin' as const, 'unpin' as const) }) },
+    {
+      // close (the last one releases the area's ranges, §3.9), and a fresh open under the same handle.
+      weight: w.lifecycle,
+      arbitrary: fc.record({ t: fc.constant('close' as const), reg, reopen: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }) }),
+    },
+    { weight: w.personality, arbitrary: fc.record({ t: fc.constant('personality' as const), rie: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }) }) },
+    {
+      // memfd seals and ftruncate (EINVAL on an ashmem fd, §6, §7.1).
+      weight: w.seals,
+      arbitrary: fc.oneof(
+        fc.record({ t: fc.constant('add_seals' as const), reg, seals: fc.constantFrom(1, 2, 4, 8, 16, 6, 31) }),
+        fc.record({ t: fc.constant('get_seals' as const), reg }),
+        fc.record({ t: fc.constant('truncate' as const), reg, value: small(8) }),
+      ),
+    },
+    { weight: w.pressure, arbitrary: fc.record({ t: fc.constant('pressure' as const), mib: fc.integer({ min: 8, max: 32 }) }) },
+    { weight: w.fork, arbitrary: fc.record({ t: fc.constant('fork' as const), reg, off: page, len, kind: fc.constantFrom('pin' as const, 'unpin' as const, 'fill' as const, 'check' as const, 'close' as const) }) },
     { weight: w.bulk, arbitrary: fc.record({ t: fc.constant('bulk' as const), count: fc.integer({ min: 100, max: 200 }), width: fc.integer({ min: 1, max: 3 }), gap: fc.integer({ min: 0, max: 1 }) }) },
   ];
-  return fc.oneof(...families.filter((f) => f.weight > 0));
+  // fast-check wants integer weights; tenths keep the rare families (pressure) rare.
+  return fc.oneof(...families.filter((f) => f.weight > 0).map((f) => ({ weight: Math.max(1, Math.round(f.weight * 10)), arbitrary: f.arbitrary })));
 }
 
 function regionArb(s: GenerateSettings): fc.Arbitrary<Region> {
+  const huge = hugeSizes(BigInt(s.pageSize), s.memfd).length;
   return fc.record({
     pages: fc.integer({ min: 1, max: s.maxPages }),
     short: fc.oneof({ weight: 5, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: s.pageSize - 1 }) }),
+    huge: fc.oneof({ weight: 6, arbitrary: fc.constant(-1) }, { weight: 1, arbitrary: fc.nat(huge - 1) }),
     named: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.string({ maxLength: 12 }) }),
     // A quarter of regions are never mapped: pinning before the first mmap is where lineages differ (§3.6, §10.1).
     mapped: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+    noreserve: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+    // O_RDONLY ashmem fds (EACCES for writable shared maps, EBADF for write); memfd regions stay O_RDWR.
+    rdonly: s.memfd ? fc.constant(false) : fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   });
+}
+
+/** A mapping the rendered script made: its handle, bytes and how it may be touched. */
+interface LiveMap {
+  readonly name: string;
+  readonly len: number;
+  live: boolean;
 }
 
 /** The text of a generated case: a prelude that creates 1-3 regions, then the body. */
 function render(s: GenerateSettings, regions: readonly Region[], body: readonly Abstract[]): string {
   const ps = s.pageSize;
+  const bps = BigInt(ps);
+  const huges = hugeSizes(bps, s.memfd);
+  const window = s.maxPages * ps;
   const lines: string[] = [];
-  const size = (r: Region): number => r.pages * ps - r.short;
-  regions.forEach((r, k) => {
-    lines.push(`open r${k}`);
+  const size = (r: Region): bigint => (r.huge >= 0 ? (huges[r.huge] as bigint) : BigInt(r.pages * ps - r.short));
+  // Bytes of the region a mapping may cover: all of a small region, a window of a huge one.
+  const span = (r: Region): number => (r.huge >= 0 ? window : r.pages * ps - r.short);
+  const setSize = (h: string, v: bigint): string => (s.memfd ? `truncate ${h} ${v}` : `set_size ${h} ${v < 0n ? v : `0x${v.toString(16)}`}`);
+  const maps: LiveMap[] = [];
+  const prelude = (r: Region, k: number): void => {
+    lines.push(r.rdonly ? `open r${k} rdonly` : `open r${k}`);
     if (r.named !== null) lines.push(`set_name r${k} ${JSON.stringify(r.named.replace(/[^\x20-\x7e]/g, '?'))}`);
-    lines.push(s.memfd ? `truncate r${k} ${size(r)}` : `set_size r${k} ${size(r)}`);
+    lines.push(setSize(`r${k}`, size(r)));
     if (r.mapped) {
-      lines.push(`mmap m${k} r${k} ${size(r)} 3 shared 0`);
-      lines.push(`fill m${k} 0 ${size(r)} ${0x10 + k}`);
+      const kind = r.huge >= 0 || r.noreserve ? 'shared_noreserve' : 'shared';
+      lines.push(`mmap m${k} r${k} ${span(r)} ${r.rdonly ? 1 : 3} ${kind} 0`);
+      if (!r.rdonly) lines.push(`fill m${k} 0 ${span(r)} ${0x10 + k}`);
+      maps.push({ name: `m${k}`, len: span(r), live: true });
     }
-  });
-  let extraMaps = 0;
+  };
+  regions.forEach((r, k) => prelude(r, k));
+  const state = regions.map((r) => ({ ...r }));
   let forks = 0;
   let dups = 0;
   let bulks = 0;
+  // Handles of their own: prelude regions r0-r2 / m0-m2, bulk regions r13.. / m13.., the rest from 100.
+  let nextMap = 100;
+  let reopens = 0;
+  const newMap = (len: number): LiveMap => {
+    const m = { name: `m${nextMap++}`, len, live: true };
+    maps.push(m);
+    return m;
+  };
   for (const a of body) {
-    if (a.t === 'drop') {
-      lines.push('drop_caches');
-      continue;
-    }
+    if (a.t === 'drop') { lines.push('drop_caches'); continue; }
+    if (a.t === 'pressure') { lines.push(`pressure ${a.mib} 1`); continue; }
+    if (a.t === 'personality') { lines.push(`personality ${a.rie ? 'read_implies_exec' : 'default'}`); continue; }
     if (a.t === 'bulk') {
+      // One per case: each drop_caches over hundreds of ranges admits that many worlds, and
+      // several bulks multiply them past what a case is worth.
+      if (bulks > 0) { lines.push('purge_all r0'); continue; }
       const k = 3 + bulks++;
       const bytes = a.count * (a.width + a.gap) * ps;
       lines.push(`open r${k + 10}`, s.memfd ? `truncate r${k + 10} ${bytes}` : `set_size r${k + 10} ${bytes}`, `mmap m${k + 10} r${k + 10} ${bytes} 3 shared 0`, `fill m${k + 10} 0 ${bytes} ${0x40 + k}`);
@@ -167,11 +314,26 @@ function render(s: GenerateSettings, regions: readonly Region[], body: readonly 
       lines.push('drop_caches', `check m${k + 10} 0 ${bytes}`);
       continue;
     }
-    const k = a.reg % regions.length;
-    const r = regions[k] as Region;
+    if (a.t === 'touch' || a.t === 'mprotect' || a.t === 'munmap') {
+      const m = maps.length === 0 ? undefined : (maps[a.map % maps.length] as LiveMap);
+      if (m === undefined) { lines.push('get_size r0'); continue; }
+      if (a.t === 'munmap') { lines.push(`munmap ${m.name}`); m.live = false; continue; }
+      if (a.t === 'mprotect') { lines.push(`mprotect ${m.name} ${a.prot}`); continue; }
+      // A window inside the mapping (else the probe refuses it as a `state` error).
+      const off = a.off % m.len;
+      const n = Math.min(a.len, m.len - off);
+      lines.push(a.store ? `fill ${m.name} ${off} ${n} ${a.byte}` : `check ${m.name} ${off} ${n}`);
+      continue;
+    }
+    const k = a.reg % state.length;
+    const r = state[k] as Region;
     const R = `r${k}`;
     switch (a.t) {
       case 'pin': case 'unpin': case 'status': {
+        if (r.huge >= 0) {
+          lines.push(`${a.t} ${R} ${farOffset(a.far, a.off, size(r), bps) + (a.odd ? 1n : 0n)} ${farLength(a.far, a.len, bps)}`);
+          break;
+        }
         const off = Math.min(a.off, r.pages) * ps + (a.odd ? 1 : 0);
         const len = Math.min(a.len, r.pages + 1) * ps;
         lines.push(`${a.t} ${R} ${off} ${len}`);
@@ -179,9 +341,11 @@ function render(s: GenerateSettings, regions: readonly Region[], body: readonly 
       }
       case 'purge': lines.push(`purge_all ${R}`); break;
       case 'check': case 'fill': {
-        if (!r.mapped) { lines.push(`status ${R} 0 0`); break; }
-        const off = Math.min(a.off, r.pages - 1) * ps;
-        const len = Math.min(a.len * ps, size(r) - off);
+        if (!r.mapped || (r.rdonly && a.t === 'fill')) { lines.push(`status ${R} 0 0`); break; }
+        const limit = span(r);
+        // Usually whole pages; sometimes a partial page at a byte offset.
+        const off = Math.min(Math.min(a.off, Math.ceil(limit / ps) - 1) * ps + (a.bytes > 5 ? a.bytes * 97 : 0), limit - 1);
+        const len = Math.max(1, Math.min(a.len * ps - (a.bytes > 5 ? a.bytes * 31 : 0), limit - off));
         lines.push(a.t === 'check' ? `check m${k} ${off} ${len}` : `fill m${k} ${off} ${len} ${a.byte}`);
         break;
       }
@@ -189,28 +353,51 @@ function render(s: GenerateSettings, regions: readonly Region[], body: readonly 
       case 'write': lines.push(`write ${R} ${ps}`); break;
       case 'lseek': lines.push(`lseek ${R} ${a.off} ${a.whence}`); break;
       case 'set_prot': lines.push(`set_prot ${R} ${a.prot}`); break;
-      case 'set_size': lines.push(`set_size ${R} ${a.pages * ps}`); break;
-      case 'ioctl': lines.push(`ioctl ${R} 0x${(0x7700 + a.nr).toString(16)} 0`); break;
-      case 'mmap': {
-        const m = `m${regions.length + extraMaps++}`;
-        lines.push(`mmap ${m} ${R} ${a.pages * ps} ${a.prot} ${a.priv ? 'private' : 'shared'} 0`);
-        if (a.prot & 1) lines.push(`check ${m} 0 ${Math.min(a.pages * ps, size(r))}`);
+      case 'set_size': {
+        const values = sizeValues(bps, s.maxPages);
+        lines.push(`set_size ${R} ${printWord(values[a.value % values.length] as bigint)}`);
         break;
       }
-      case 'munmap': {
-        if (extraMaps === 0) { lines.push(`get_size ${R}`); break; }
-        lines.push(`munmap m${regions.length + extraMaps - 1}`);
+      case 'set_name': lines.push(`set_name ${R} ${quote(latin1(a.name))}${a.repeat > 1 ? `*${a.repeat}` : ''}`); break;
+      case 'ioctl': lines.push(`ioctl ${R} 0x${(RAW_COMMANDS[a.cmd] as number).toString(16)} ${printWord(RAW_ARGS[a.arg] as bigint)}`); break;
+      case 'mmap': {
+        // Shapes: mostly a plain window; sometimes length 0, an unaligned offset, or an offset past the region.
+        const len = a.shape === 0 ? 0 : Math.min(a.pages * ps, span(r) + 2 * ps);
+        const off = a.shape === 1 ? 1 : a.shape === 2 ? (r.pages + a.off) * ps : r.huge >= 0 ? 0 : Math.min(a.off, r.pages) * ps;
+        const kind = r.huge >= 0 && !a.kind.endsWith('_noreserve') ? (`${a.kind}_noreserve` as MapKind) : a.kind;
+        const m = newMap(Math.max(len, 1));
+        lines.push(`mmap ${m.name} ${R} ${len} ${a.prot} ${kind} ${off}`);
+        if (len === 0) m.live = false;
+        else if ((a.prot & 1) !== 0) lines.push(`check ${m.name} 0 ${Math.min(len, ps + 7)}`);
         break;
       }
       case 'dup': {
-        const d = `r${regions.length + dups++}`;
+        const d = `r${100 + dups++}`;
         lines.push(`dup ${d} ${R}`, `status ${d} 0 0`, `close ${d}`);
         break;
       }
+      case 'close': {
+        lines.push(`close ${R}`);
+        if (!a.reopen) break;
+        // The handle names a new, unmapped region from here on (the old mapping stays live, §3.9).
+        reopens++;
+        const fresh: Region = { ...r, huge: -1, pages: 1 + (reopens % s.maxPages), short: 0, mapped: false, rdonly: false };
+        state[k] = fresh;
+        lines.push(`open ${R}`, setSize(R, size(fresh)));
+        break;
+      }
+      case 'add_seals': lines.push(`add_seals ${R} ${a.seals}`); break;
+      case 'get_seals': lines.push(`get_seals ${R}`); break;
+      case 'truncate': lines.push(`truncate ${R} ${a.value === 0 ? 0 : Math.max(1, r.pages + a.value - 4) * ps - (a.value === 8 ? 1 : 0)}`); break;
       case 'fork': {
         const p = `p${++forks}`;
         const off = Math.min(a.off, r.pages) * ps;
-        lines.push(`fork ${p}`, `${p}: ${a.kind} ${R} ${off} ${Math.min(a.len, r.pages) * ps}`, `exit ${p}`);
+        const child =
+          a.kind === 'pin' || a.kind === 'unpin' ? `${a.kind} ${R} ${off} ${Math.min(a.len, r.pages) * ps}`
+          : a.kind === 'close' ? `close ${R}`
+          : maps.length === 0 ? `status ${R} 0 0`
+          : touchInChild(a.kind, maps[a.off % maps.length] as LiveMap, ps);
+        lines.push(`fork ${p}`, `${p}: ${child}`, `exit ${p}`);
         break;
       }
       default: lines.push(`${a.t} ${R}`);
@@ -219,10 +406,53 @@ function render(s: GenerateSettings, regions: readonly Region[], body: readonly 
   return lines.join('\n') + '\n';
 }
 
+/** A child's access to an inherited mapping: a store it keeps (private) or shares (shared). */
+function touchInChild(kind: 'fill' | 'check', m: LiveMap, ps: number): string {
+  const n = Math.min(m.len, ps);
+  return kind === 'fill' ? `fill ${m.name} 0 ${n} 0x7e` : `check ${m.name} 0 ${n}`;
+}
+
+/**
+ * A pin offset in a huge region (a u32): near page 0, just below 2^31, just below 2^32, or at
+ * PAGE_ALIGN(size) when that fits (the empty interval).
+ */
+function farOffset(far: number, page: number, size: bigint, ps: bigint): bigint {
+  const aligned = ((size + ps - 1n) / ps) * ps;
+  const p = BigInt(page % 4);
+  switch (far % 4) {
+    case 0: return p * ps;
+    case 1: return (1n << 31n) - p * ps;
+    case 2: return (1n << 32n) - (p + 1n) * ps;
+    default: return aligned <= 0xffff_ffffn ? aligned : (1n << 32n) - ps;
+  }
+}
+
+/** A pin length in a huge region: 0 (to the end), a few pages, or long enough to pass 2^32. */
+function farLength(far: number, pages: number, ps: bigint): bigint {
+  switch (far >> 2) {
+    case 0: return 0n;
+    case 1: return BigInt(pages % 4) * ps;
+    case 2: return 2n * ps;
+    default: return (1n << 31n) + ps;
+  }
+}
+
+/** A string's chars above 0xFF as '?' (a script string is bytes). */
+function latin1(s: string): string {
+  return [...s].map((c) => (c.charCodeAt(0) > 0xff ? '?' : c)).join('');
+}
+
+/** A machine word as the grammar reads it: hex, negative for the top half. */
+function printWord(v: bigint): string {
+  return v < 0n ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`;
+}
+
 /** An arbitrary of whole scripts (as text, so the probe and the model see the same bytes). */
 export function scriptArbitrary(s: GenerateSettings): fc.Arbitrary<string> {
   return fc
-    .record({ regions: fc.array(regionArb(s), { minLength: 1, maxLength: 3 }), body: fc.array(abstractOp(s), { maxLength: s.length }) })
+    // size 'medium': fast-check's default ('small') keeps arrays to about a quarter of maxLength
+    // (4.75 ops on average, at most 10, for a length of 40); medium spreads them over the whole length.
+    .record({ regions: fc.array(regionArb(s), { minLength: 1, maxLength: 3 }), body: fc.array(abstractOp(s), { maxLength: s.length, size: 'medium' }) })
     .map(({ regions, body }) => render(s, regions, body));
 }
 
