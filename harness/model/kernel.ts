@@ -13,7 +13,7 @@ import { Backing } from './backing.js';
 import * as driver from './driver.js';
 import { hasSysAdmin, type KernelState, type Proc } from './kernel-state.js';
 import { Lru, rangePages } from './lru.js';
-import { appendPage, check, cloneMapping, fill, mappingPages, type Mapping } from './mapping.js';
+import { appendPage, check, cloneMapping, fill, mappingPages, protOf, type Mapping } from './mapping.js';
 import * as memfd from './memfd.js';
 import { DEFAULT_ENVIRONMENT, type Environment, type Features } from './profile.js';
 import { mmapCommit, type MmapCommit } from './commit.js';
@@ -223,7 +223,10 @@ export class Kernel implements KernelState {
         const m = proc.maps.get(op.m) ?? null;
         if (m === null) return stateError(op.m);
         if (op.offset + op.len > m.len) return { error: 'state', message: `window [${op.offset}, ${op.offset + op.len}) is outside mapping ${op.m} of ${m.len} bytes` };
-        if (op.kind === 'mincore') return this.holeIn(m, op.offset, op.len) ? fail('ENOMEM') : ok(0);
+        if (op.kind === 'mincore') {
+          if (this.env.ioctlEmulation === 'qemu-user' && (m.holes !== null || this.noAccessIn(m, op.offset, op.len))) return EMULATED_MEMORY;
+          return this.holeIn(m, op.offset, op.len) ? fail('ENOMEM') : ok(0);
+        }
         const { pageSize, execImpliesRead } = this.env;
         const a = op.kind === 'fill' ? fill(m, op.offset, op.len, op.byte, pageSize, execImpliesRead) : check(m, op.offset, op.len, pageSize, execImpliesRead);
         if (a.signal !== null) return { signal: a.signal };
@@ -289,6 +292,7 @@ export class Kernel implements KernelState {
     const m = proc.maps.get(op.m) ?? null;
     if (m === null) return stateError(op.m);
     const firstHole = this.firstHole(m);
+    if (firstHole !== undefined && this.env.ioctlEmulation === 'qemu-user') return EMULATED_MEMORY;
     if (firstHole === 0) return fail('ENOMEM');
     if ((op.prot & 7 & ~m.mayProt) !== 0) return fail('EACCES');
     let prot = op.prot;
@@ -313,6 +317,13 @@ export class Kernel implements KernelState {
   }
 
   /** True when [offset, offset+len) of a mapping touches an unmapped page. */
+  /** Some page of the window has no access rights (PROT_NONE). */
+  private noAccessIn(m: Mapping, offset: number, len: number): boolean {
+    const ps = this.env.pageSize;
+    for (let j = Math.floor(offset / ps); j < Math.ceil((offset + len) / ps); j++) if ((protOf(m, j) & 7) === 0) return true;
+    return false;
+  }
+
   private holeIn(m: Mapping, offset: number, len: number): boolean {
     if (m.holes === null || len === 0) return false;
     const ps = this.env.pageSize;
@@ -374,11 +385,13 @@ export class Kernel implements KernelState {
 
   private mmap(proc: Proc, op: Extract<KernelOp, { kind: 'mmap' }>, variant: number): Answer {
     proc.maps.set(op.m, null);
+    const { pageSize } = this.env;
+    // An unaligned offset is refused before the fd is looked up: by the mmap syscall itself
+    // (arch sys_mmap: `off & ~PAGE_MASK`), or by the C library before mmap2 on 32-bit ABIs.
+    if (op.offset % pageSize !== 0) return fail('EINVAL');
     const area = proc.fds.get(op.r) ?? null;
     if (area === null) return fail('EBADF');
-    const { pageSize } = this.env;
-    // Generic checks come before the driver's (mm/mmap.c).
-    if (op.offset % pageSize !== 0) return fail('EINVAL');
+    // Generic checks come before the driver's (mm/mmap.c): length 0 only after fget.
     if (op.len === 0) return fail('EINVAL');
     const shared = mapType(op.map) === 'shared';
     if (shared && (op.prot & 2) !== 0 && !area.writable) return fail('EACCES');
@@ -486,6 +499,14 @@ export class Kernel implements KernelState {
     return k;
   }
 }
+
+/**
+ * Under qemu-user the guest's address space is the emulator's: a munmap'ed hole stays reserved
+ * (so mprotect across it succeeds) and mincore refuses pages the guest may not read (ENOMEM for
+ * PROT_NONE), as its page flags, not the kernel's vmas, decide. Seen with qemu-user 7.2 on this
+ * project's hosts; the model leaves those answers to the emulator.
+ */
+const EMULATED_MEMORY: Answer = { error: UNMODELLED, message: 'under qemu-user the emulator answers mprotect and mincore over unmapped or PROT_NONE guest pages' };
 
 /** Ops on a region handle that are system calls of their own, not ioctls. */
 const FD_SYSCALLS: ReadonlySet<KernelOp['kind']> = new Set(['read', 'write', 'lseek', 'fstat', 'truncate', 'add_seals', 'get_seals']);

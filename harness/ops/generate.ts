@@ -6,9 +6,9 @@
  * Some regions are huge (sizes at and around 2^31, 2^32 and 2^63, and values whose low 32 bits
  * read as an errno), so that GET_SIZE's truncation to the ioctl's int, SET_SIZE of any word,
  * `len == 0` above 4 GiB and the u32 overflow of pin arguments are reached. Every case stays
- * runnable on a real driver in a small machine: a huge region is first mapped with
- * MAP_NORESERVE (nothing committed) and only a window of at most `maxPages` pages of it is ever
- * mapped, filled or checked; no other op allocates more than a few pages (`pressure` asks for
+ * runnable on a real driver in a small machine: only a window of at most `maxPages` pages of a
+ * huge region is ever mapped, filled or checked (its first mmap, plain or MAP_NORESERVE, touches
+ * nothing: a plain one may be refused with ENOMEM, which the model admits); no other op allocates more than a few pages (`pressure` asks for
  * at most 32 MiB for a second).
  *
  * The mix was weighed by what `npm run coverage` reports the cases miss of the model, not by
@@ -44,12 +44,13 @@ export type OpFamily =
  */
 export const DEFAULT_MIX: Readonly<Record<OpFamily, number>> = {
   unpin: 25, pin: 20, status: 10, purge: 8, drop: 2, check: 8, fill: 3, file: 5, prot: 3, errors: 3, mapping: 5, fds: 2, fork: 3, bulk: 1,
-  size: 4, name: 3, raw: 3, memory: 5, lifecycle: 2, personality: 1, seals: 2, pressure: 0.3,
+  size: 4, name: 3, raw: 4, memory: 8, lifecycle: 2, personality: 1, seals: 2, pressure: 0.3,
 };
 
 /** Default settings for a page size. */
 export function defaultSettings(pageSize: number, memfd = false): GenerateSettings {
-  return { pageSize, length: 40, memfd, maxPages: 12, mix: DEFAULT_MIX };
+  // On memfd regions seals are where the flavour's own answers are (§6, §7.1).
+  return { pageSize, length: 40, memfd, maxPages: 12, mix: memfd ? { ...DEFAULT_MIX, seals: 6 } : DEFAULT_MIX };
 }
 
 /**
@@ -82,12 +83,17 @@ function sizeValues(ps: bigint, maxPages: number): bigint[] {
 
 /**
  * ioctl numbers (asm-generic `_IOC`, §1.3): the ashmem set in its native 64-bit encodings and the
- * 32-bit compat ones of SET_SIZE, SET_PROT_MASK and GET_FILE_ID, FIOCLEX / FIONCLEX (the VFS
- * answers them), and numbers in the ashmem type outside the set.
+ * 32-bit compat ones of SET_SIZE, SET_PROT_MASK and GET_FILE_ID; numbers in the ashmem type
+ * outside the set; a tty number (TCGETS); and the VFS's own (`harness/model/vfs-ioctl.ts`: FIOCLEX,
+ * FIONCLEX, FIONBIO, FIOASYNC, FIONREAD, FIOQSIZE, FIBMAP, FIGETBSZ, FIFREEZE and FITHAW, which a
+ * tmpfs device node refuses, FS_IOC_FIEMAP, the flags and fsxattr ioctls). None changes anything
+ * outside the fd: the clone/dedupe ioctls, which name another file, are left out.
  */
 const RAW_COMMANDS = [
   0x41007701, 0x81007702, 0x40087703, 0x7704, 0x40087705, 0x7706, 0x40087707, 0x40087708, 0x7709, 0x770a, 0x8008770b,
-  0x40047703, 0x40047705, 0x8004770b, 0x5451, 0x5450, 0x7700, 0x770c, 0x77ff,
+  0x40047703, 0x40047705, 0x8004770b, 0x7700, 0x770c, 0x77ff,
+  0x5401, 0x5451, 0x5450, 0x5421, 0x5452, 0x541b, 0x5460, 0x1, 0x2, 0xc0045877, 0xc0045878, 0xc020660b,
+  0x80086601, 0x40086602, 0x80046601, 0x40046602, 0x801c581f, 0x401c5820,
 ] as const;
 
 /** Raw ioctl arguments: a plain value is never a valid pointer (docs/op-scripts.md). */
@@ -100,13 +106,17 @@ type Abstract =
   | { t: 'drop' }
   | { t: 'check' | 'fill'; reg: number; off: number; len: number; byte: number; bytes: number }
   | { t: 'read'; reg: number; len: number }
-  | { t: 'lseek'; reg: number; off: number; whence: 'set' | 'cur' | 'end' | 'data' | 'hole' }
+  | { t: 'lseek'; reg: number; off: number; whence: 'set' | 'cur' | 'end' | 'data' | 'hole'; negative: boolean }
   | { t: 'get_size' | 'get_prot' | 'get_name' | 'pin_null' | 'unpin_null' | 'status_null' | 'set_name_null' | 'get_name_null' | 'write' | 'fstat' | 'file_id' | 'file_id_null' | 'get_seals'; reg: number }
   | { t: 'set_prot'; reg: number; prot: number }
   | { t: 'set_size'; reg: number; value: number }
-  | { t: 'set_name'; reg: number; name: string; repeat: number }
+  | { t: 'set_name'; reg: number; name: string; repeat: number; get: boolean }
   | { t: 'ioctl'; reg: number; cmd: number; arg: number }
-  | { t: 'mmap'; reg: number; pages: number; prot: number; kind: MapKind; off: number; shape: number }
+  | { t: 'ioctl_buf'; reg: number; cmd: number; off: number; len: number; text: number }
+  | { t: 'set_name_at_page_end'; reg: number; name: string; repeat: number }
+  | { t: 'munmap_range'; map: number; off: number; len: number; then: number }
+  | { t: 'drop_cap'; reg: number; child: boolean }
+  | { t: 'mmap'; reg: number; pages: number; prot: number; kind: MapKind; off: number; shape: number; mask: number; reprot: number }
   | { t: 'munmap'; map: number }
   | { t: 'mprotect'; map: number; prot: number }
   | { t: 'touch'; map: number; off: number; len: number; byte: number; store: boolean }
@@ -116,7 +126,7 @@ type Abstract =
   | { t: 'add_seals'; reg: number; seals: number }
   | { t: 'truncate'; reg: number; value: number }
   | { t: 'pressure'; mib: number }
-  | { t: 'fork'; reg: number; off: number; len: number; kind: 'pin' | 'unpin' | 'fill' | 'check' | 'close' }
+  | { t: 'fork'; reg: number; off: number; len: number; kind: 'pin' | 'unpin' | 'fill' | 'check' | 'close' | 'outlive' }
   // A region of its own with many unpinned ranges, so one shrinker batch (128) is exceeded (§5.2).
   | { t: 'bulk'; count: number; width: number; gap: number };
 
@@ -137,6 +147,8 @@ function abstractOp(s: GenerateSettings): fc.Arbitrary<Abstract> {
   const reg = fc.nat(2);
   const page = fc.nat(s.maxPages);
   const small = (n: number): fc.Arbitrary<number> => fc.nat(n);
+  // A mapping: usually the newest one (0), so loads, stores, holes and mprotect meet on one mapping.
+  const mapIndex = fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 2, arbitrary: fc.nat(7) });
   // Lengths: often 0 ("to the end"), usually short so ranges abut and overlap.
   const len = fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 4, arbitrary: fc.integer({ min: 1, max: 4 }) }, { weight: 1, arbitrary: fc.nat(s.maxPages) });
   const pinLike = (t: 'pin' | 'unpin' | 'status'): fc.Arbitrary<Abstract> =>
@@ -166,7 +178,11 @@ function abstractOp(s: GenerateSettings): fc.Arbitrary<Abstract> {
       weight: w.file,
       arbitrary: fc.oneof(
         fc.record({ t: fc.constant('read' as const), reg, len: fc.integer({ min: 0, max: 3 * s.pageSize }) }),
-        fc.record({ t: fc.constant('lseek' as const), reg, off: fc.nat((s.maxPages + 2) * s.pageSize), whence: fc.constantFrom('set' as const, 'cur' as const, 'end' as const, 'data' as const, 'hole' as const) }),
+        fc.record({
+          t: fc.constant('lseek' as const), reg, off: fc.nat((s.maxPages + 2) * s.pageSize), whence: fc.constantFrom('set' as const, 'cur' as const, 'end' as const, 'data' as const, 'hole' as const),
+          // Negative offsets: back from the position or the end, EINVAL before the start, ENXIO for DATA/HOLE.
+          negative: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+        }),
         fc.record({ t: fc.constantFrom('get_size' as const, 'get_name' as const, 'fstat' as const, 'write' as const), reg }),
       ),
     },
@@ -194,33 +210,49 @@ function abstractOp(s: GenerateSettings): fc.Arbitrary<Abstract> {
       // Names: empty (unnamed again in C, "" in Rust), embedded NULs, 255/256/300 bytes without a NUL (§3.2).
       weight: w.name,
       arbitrary: fc.oneof(
-        { weight: 3, arbitrary: fc.record({ t: fc.constant('set_name' as const), reg, name: nameArb, repeat: fc.constant(1) }) },
-        { weight: 1, arbitrary: fc.record({ t: fc.constant('set_name' as const), reg, name: fc.constantFrom('a', 'xy'), repeat: fc.constantFrom(127, 128, 255, 256, 300) }) },
+        { weight: 3, arbitrary: fc.record({ t: fc.constant('set_name' as const), reg, name: nameArb, repeat: fc.constant(1), get: fc.boolean() }) },
+        { weight: 1, arbitrary: fc.record({ t: fc.constant('set_name' as const), reg, name: fc.constantFrom('a', 'xy'), repeat: fc.constantFrom(127, 128, 255, 256, 300), get: fc.boolean() }) },
+        // The name and its NUL end a readable page: a fixed 256-byte copy faults (C-orig, early Rust).
+        { weight: 2, arbitrary: fc.record({ t: fc.constant('set_name_at_page_end' as const), reg, name: nameArb, repeat: fc.constantFrom(1, 1, 1, 254, 255, 256) }) },
         { weight: 2, arbitrary: fc.record({ t: fc.constant('get_name' as const), reg }) },
       ),
     },
-    { weight: w.raw, arbitrary: fc.record({ t: fc.constant('ioctl' as const), reg, cmd: fc.nat(RAW_COMMANDS.length - 1), arg: fc.nat(RAW_ARGS.length - 1) }) },
+    {
+      // Raw numbers with a plain value, or with a pointer to bytes (an ashmem_pin, a name, an int flag).
+      weight: w.raw,
+      arbitrary: fc.oneof(
+        { weight: 1, arbitrary: fc.record({ t: fc.constant('ioctl' as const), reg, cmd: fc.nat(RAW_COMMANDS.length - 1), arg: fc.nat(RAW_ARGS.length - 1) }) },
+        { weight: 2, arbitrary: fc.record({ t: fc.constant('ioctl_buf' as const), reg, cmd: fc.nat(RAW_COMMANDS.length - 1), off: page, len: fc.nat(4), text: fc.nat(4) }) },
+      ),
+    },
     {
       // Further mappings: every kind, prot (EPERM past the mask, EACCES on an O_RDONLY fd), length 0,
       // unaligned and beyond-the-region offsets, longer than the region (§3.5).
       weight: w.mapping,
-      arbitrary: fc.record({ t: fc.constant('mmap' as const), reg, pages: fc.integer({ min: 1, max: s.maxPages + 2 }), prot: fc.constantFrom(0, 1, 3, 3, 3, 2, 4, 5, 7), kind: fc.constantFrom(...MAP_KINDS), off: small(3), shape: small(11) }),
+      // Some first narrow the prot mask (the mapping then lacks VM_MAY bits: mprotect EACCES, §3.5 step 4).
+      arbitrary: fc.record({ t: fc.constant('mmap' as const), reg, pages: fc.integer({ min: 1, max: s.maxPages + 2 }), prot: fc.constantFrom(0, 1, 3, 3, 3, 2, 4, 5, 7), kind: fc.constantFrom(...MAP_KINDS), off: small(3), shape: small(11), mask: small(11), reprot: fc.constantFrom(0, 1, 3, 5, 7) }),
     },
     {
       // Loads and stores through any live mapping, at byte offsets: partial pages, faults
       // (SIGSEGV without the right, SIGBUS past i_size), copy-on-write of private pages; mprotect; munmap.
       weight: w.memory,
       arbitrary: fc.oneof(
-        { weight: 4, arbitrary: fc.record({ t: fc.constant('touch' as const), map: small(7), off: fc.nat(s.maxPages * s.pageSize), len: fc.integer({ min: 1, max: 2 * s.pageSize }), byte: fc.integer({ min: 0, max: 255 }), store: fc.boolean() }) },
-        { weight: 2, arbitrary: fc.record({ t: fc.constant('mprotect' as const), map: small(7), prot: fc.constantFrom(0, 1, 3, 4, 5, 7) }) },
-        { weight: 1, arbitrary: fc.record({ t: fc.constant('munmap' as const), map: small(7) }) },
+        { weight: 4, arbitrary: fc.record({ t: fc.constant('touch' as const), map: mapIndex, off: fc.nat(s.maxPages * s.pageSize), len: fc.integer({ min: 1, max: 2 * s.pageSize }), byte: fc.integer({ min: 0, max: 255 }), store: fc.boolean() }) },
+        { weight: 2, arbitrary: fc.record({ t: fc.constant('mprotect' as const), map: mapIndex, prot: fc.constantFrom(0, 1, 3, 4, 5, 7) }) },
+        { weight: 1, arbitrary: fc.record({ t: fc.constant('munmap' as const), map: mapIndex }) },
+        // A hole inside a mapping: faults there, mprotect and mincore over it fail with ENOMEM.
+        { weight: 2, arbitrary: fc.record({ t: fc.constant('munmap_range' as const), map: mapIndex, off: fc.nat(s.maxPages), len: fc.nat(5), then: fc.nat(4) }) },
       ),
     },
     { weight: w.fds, arbitrary: fc.record({ t: fc.constant('dup' as const), reg }) },
     {
       // close (the last one releases the area's ranges, §3.9), and a fresh open under the same handle.
       weight: w.lifecycle,
-      arbitrary: fc.record({ t: fc.constant('close' as const), reg, reopen: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }) }),
+      arbitrary: fc.oneof(
+        { weight: 4, arbitrary: fc.record({ t: fc.constant('close' as const), reg, reopen: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }) }) },
+        // Dropping CAP_SYS_ADMIN (PURGE_ALL_CACHES: EPERM even as root), mostly in a child so the case keeps purging.
+        { weight: 1, arbitrary: fc.record({ t: fc.constant('drop_cap' as const), reg, child: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }) }) },
+      ),
     },
     { weight: w.personality, arbitrary: fc.record({ t: fc.constant('personality' as const), rie: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }) }) },
     {
@@ -233,7 +265,7 @@ function abstractOp(s: GenerateSettings): fc.Arbitrary<Abstract> {
       ),
     },
     { weight: w.pressure, arbitrary: fc.record({ t: fc.constant('pressure' as const), mib: fc.integer({ min: 8, max: 32 }) }) },
-    { weight: w.fork, arbitrary: fc.record({ t: fc.constant('fork' as const), reg, off: page, len, kind: fc.constantFrom('pin' as const, 'unpin' as const, 'fill' as const, 'check' as const, 'close' as const) }) },
+    { weight: w.fork, arbitrary: fc.record({ t: fc.constant('fork' as const), reg, off: page, len, kind: fc.constantFrom('pin' as const, 'unpin' as const, 'fill' as const, 'check' as const, 'close' as const, 'outlive' as const) }) },
     { weight: w.bulk, arbitrary: fc.record({ t: fc.constant('bulk' as const), count: fc.integer({ min: 100, max: 200 }), width: fc.integer({ min: 1, max: 3 }), gap: fc.integer({ min: 0, max: 1 }) }) },
   ];
   // fast-check wants integer weights; tenths keep the rare families (pressure) rare.
@@ -249,9 +281,9 @@ function regionArb(s: GenerateSettings): fc.Arbitrary<Region> {
     named: fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.string({ maxLength: 12 }) }),
     // A quarter of regions are never mapped: pinning before the first mmap is where lineages differ (§3.6, §10.1).
     mapped: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
-    noreserve: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+    noreserve: fc.boolean(),
     // O_RDONLY ashmem fds (EACCES for writable shared maps, EBADF for write); memfd regions stay O_RDWR.
-    rdonly: s.memfd ? fc.constant(false) : fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+    rdonly: s.memfd ? fc.constant(false) : fc.oneof({ weight: 5, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
   });
 }
 
@@ -260,6 +292,11 @@ interface LiveMap {
   readonly name: string;
   readonly len: number;
   live: boolean;
+  /**
+   * munmap_range made a hole in it. Any later mapping, the script's or one the probe makes for
+   * its own buffers, may reuse the hole's addresses, so nothing but munmap touches it again.
+   */
+  holed: boolean;
 }
 
 /** The text of a generated case: a prelude that creates 1-3 regions, then the body. */
@@ -279,10 +316,12 @@ function render(s: GenerateSettings, regions: readonly Region[], body: readonly 
     if (r.named !== null) lines.push(`set_name r${k} ${JSON.stringify(r.named.replace(/[^\x20-\x7e]/g, '?'))}`);
     lines.push(setSize(`r${k}`, size(r)));
     if (r.mapped) {
-      const kind = r.huge >= 0 || r.noreserve ? 'shared_noreserve' : 'shared';
+      // A plain first mmap of a huge region commits the whole file: ENOMEM on a small machine
+      // (the model admits it), nothing touched on a large one; MAP_NORESERVE commits nothing.
+      const kind = r.noreserve ? 'shared_noreserve' : 'shared';
       lines.push(`mmap m${k} r${k} ${span(r)} ${r.rdonly ? 1 : 3} ${kind} 0`);
       if (!r.rdonly) lines.push(`fill m${k} 0 ${span(r)} ${0x10 + k}`);
-      maps.push({ name: `m${k}`, len: span(r), live: true });
+      maps.push({ name: `m${k}`, len: span(r), live: true, holed: false });
     }
   };
   regions.forEach((r, k) => prelude(r, k));
@@ -294,7 +333,7 @@ function render(s: GenerateSettings, regions: readonly Region[], body: readonly 
   let nextMap = 100;
   let reopens = 0;
   const newMap = (len: number): LiveMap => {
-    const m = { name: `m${nextMap++}`, len, live: true };
+    const m = { name: `m${nextMap++}`, len, live: true, holed: false };
     maps.push(m);
     return m;
   };
@@ -314,9 +353,25 @@ function render(s: GenerateSettings, regions: readonly Region[], body: readonly 
       lines.push('drop_caches', `check m${k + 10} 0 ${bytes}`);
       continue;
     }
-    if (a.t === 'touch' || a.t === 'mprotect' || a.t === 'munmap') {
-      const m = maps.length === 0 ? undefined : (maps[a.map % maps.length] as LiveMap);
+    if (a.t === 'touch' || a.t === 'mprotect' || a.t === 'munmap' || a.t === 'munmap_range') {
+      const m = maps.length === 0 ? undefined : (maps[maps.length - 1 - (a.map % maps.length)] as LiveMap);
       if (m === undefined) { lines.push('get_size r0'); continue; }
+      if (m.holed) { lines.push(`munmap ${m.name}`); m.live = false; continue; }
+      if (a.t === 'munmap_range') {
+        // Page-aligned inside the mapping, 1-4 pages; or (len 5) one byte off, or length 0: EINVAL.
+        const off = Math.min(a.off, Math.ceil(m.len / ps) - 1) * ps + (a.len === 5 ? 1 : 0);
+        const n = a.len === 0 ? 0 : Math.max(1, Math.min((a.len % 5) * ps || ps, m.len - off));
+        if (off >= m.len) continue;
+        lines.push(`munmap_range ${m.name} ${off} ${n}`);
+        // At once, before anything can map into the hole: a touch across it, mprotect or mincore over the mapping.
+        const whole = Math.min(m.len, off + n + ps);
+        if (a.then === 1) lines.push(`check ${m.name} 0 ${whole}`);
+        else if (a.then === 2) lines.push(`fill ${m.name} 0 ${whole} 0x3c`);
+        else if (a.then === 3) lines.push(`mprotect ${m.name} ${a.off % 2 === 0 ? 1 : 3}`);
+        else if (a.then === 4) lines.push(`mincore ${m.name} 0 ${m.len}`);
+        m.holed = true;
+        continue;
+      }
       if (a.t === 'munmap') { lines.push(`munmap ${m.name}`); m.live = false; continue; }
       if (a.t === 'mprotect') { lines.push(`mprotect ${m.name} ${a.prot}`); continue; }
       // A window inside the mapping (else the probe refuses it as a `state` error).
@@ -341,7 +396,8 @@ function render(s: GenerateSettings, regions: readonly Region[], body: readonly 
       }
       case 'purge': lines.push(`purge_all ${R}`); break;
       case 'check': case 'fill': {
-        if (!r.mapped || (r.rdonly && a.t === 'fill')) { lines.push(`status ${R} 0 0`); break; }
+        const own = maps.find((m) => m.name === `m${k}`);
+        if (!r.mapped || (r.rdonly && a.t === 'fill') || own === undefined || own.holed) { lines.push(`status ${R} 0 0`); break; }
         const limit = span(r);
         // Usually whole pages; sometimes a partial page at a byte offset.
         const off = Math.min(Math.min(a.off, Math.ceil(limit / ps) - 1) * ps + (a.bytes > 5 ? a.bytes * 97 : 0), limit - 1);
@@ -351,14 +407,22 @@ function render(s: GenerateSettings, regions: readonly Region[], body: readonly 
       }
       case 'read': lines.push(`read ${R} ${a.len}`); break;
       case 'write': lines.push(`write ${R} ${ps}`); break;
-      case 'lseek': lines.push(`lseek ${R} ${a.off} ${a.whence}`); break;
+      case 'lseek': lines.push(`lseek ${R} ${a.negative ? -(a.off + 1) : a.off} ${a.whence}`); break;
       case 'set_prot': lines.push(`set_prot ${R} ${a.prot}`); break;
       case 'set_size': {
         const values = sizeValues(bps, s.maxPages);
         lines.push(`set_size ${R} ${printWord(values[a.value % values.length] as bigint)}`);
         break;
       }
-      case 'set_name': lines.push(`set_name ${R} ${quote(latin1(a.name))}${a.repeat > 1 ? `*${a.repeat}` : ''}`); break;
+      case 'set_name': case 'set_name_at_page_end':
+        lines.push(`${a.t} ${R} ${quote(latin1(a.name))}${a.repeat > 1 ? `*${a.repeat}` : ''}`);
+        if (a.t === 'set_name' && a.get) lines.push(`get_name ${R}`);
+        break;
+      case 'ioctl_buf': lines.push(`ioctl_buf ${R} 0x${(RAW_COMMANDS[a.cmd] as number).toString(16)} ${quote(bufferBytes(a.text, a.off * ps, a.len * ps))}`); break;
+      case 'drop_cap':
+        if (!a.child) { lines.push('drop_cap sys_admin'); break; }
+        lines.push(`fork p${++forks}`, `p${forks}: drop_cap sys_admin`, `p${forks}: purge_all ${R}`, `exit p${forks}`);
+        break;
       case 'ioctl': lines.push(`ioctl ${R} 0x${(RAW_COMMANDS[a.cmd] as number).toString(16)} ${printWord(RAW_ARGS[a.arg] as bigint)}`); break;
       case 'mmap': {
         // Shapes: mostly a plain window; sometimes length 0, an unaligned offset, or an offset past the region.
@@ -366,9 +430,11 @@ function render(s: GenerateSettings, regions: readonly Region[], body: readonly 
         const off = a.shape === 1 ? 1 : a.shape === 2 ? (r.pages + a.off) * ps : r.huge >= 0 ? 0 : Math.min(a.off, r.pages) * ps;
         const kind = r.huge >= 0 && !a.kind.endsWith('_noreserve') ? (`${a.kind}_noreserve` as MapKind) : a.kind;
         const m = newMap(Math.max(len, 1));
+        if (a.mask < 4) lines.push(`set_prot ${R} ${[1, 3, 5, 0][a.mask] as number}`);
         lines.push(`mmap ${m.name} ${R} ${len} ${a.prot} ${kind} ${off}`);
         if (len === 0) m.live = false;
         else if ((a.prot & 1) !== 0) lines.push(`check ${m.name} 0 ${Math.min(len, ps + 7)}`);
+        if (a.mask < 6) lines.push(`mprotect ${m.name} ${a.reprot}`);
         break;
       }
       case 'dup': {
@@ -392,10 +458,19 @@ function render(s: GenerateSettings, regions: readonly Region[], body: readonly 
       case 'fork': {
         const p = `p${++forks}`;
         const off = Math.min(a.off, r.pages) * ps;
+        if (a.kind === 'outlive') {
+          // The child holds the last reference once the parent closes: its exit releases the area (§3.9).
+          lines.push(`fork ${p}`, `${p}: status ${R} 0 0`, `close ${R}`, `exit ${p}`);
+          reopens++;
+          const fresh: Region = { ...r, huge: -1, pages: 1 + (reopens % s.maxPages), short: 0, mapped: false, rdonly: false };
+          state[k] = fresh;
+          lines.push(`open ${R}`, setSize(R, size(fresh)));
+          break;
+        }
         const child =
           a.kind === 'pin' || a.kind === 'unpin' ? `${a.kind} ${R} ${off} ${Math.min(a.len, r.pages) * ps}`
           : a.kind === 'close' ? `close ${R}`
-          : maps.length === 0 ? `status ${R} 0 0`
+          : maps.length === 0 || (maps[a.off % maps.length] as LiveMap).holed ? `status ${R} 0 0`
           : touchInChild(a.kind, maps[a.off % maps.length] as LiveMap, ps);
         lines.push(`fork ${p}`, `${p}: ${child}`, `exit ${p}`);
         break;
@@ -404,6 +479,21 @@ function render(s: GenerateSettings, regions: readonly Region[], body: readonly 
     }
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * The bytes an `ioctl_buf` passes: nothing (the pointer alone), an int flag of 1, an
+ * `ashmem_pin` {offset, len} (two little-endian u32), a name, or a zero int.
+ */
+function bufferBytes(kind: number, offset: number, len: number): string {
+  const u32 = (v: number): string => String.fromCharCode(v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff);
+  switch (kind) {
+    case 0: return '';
+    case 1: return '\x01';
+    case 2: return u32(offset) + u32(len);
+    case 3: return 'by-number';
+    default: return '\0\0\0\0';
+  }
 }
 
 /** A child's access to an inherited mapping: a store it keeps (private) or shares (shared). */

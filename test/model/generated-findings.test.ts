@@ -18,6 +18,22 @@ describe('divergences found by generated cases', () => {
     assert.deepEqual(run('linux-memfd', 'open r0\nclose r0\npin r0 0 4096\n')[2], { i: 3, op: 'pin', errno: 'EBADF' });
   });
 
+  it('under qemu-user, mprotect across a hole and mincore over PROT_NONE pages are the emulator\'s answers', () => {
+    const text = 'open r0\ntruncate r0 16384\nmmap m0 r0 16384 3 shared 0\nmunmap_range m0 12288 4096\nmprotect m0 1\nmmap m1 r0 8192 3 private 0\nmprotect m1 0\nmincore m1 0 8192\n';
+    const native = run('linux-memfd', text);
+    assert.deepEqual([native[4], native[7]], [{ i: 5, op: 'mprotect', errno: 'ENOMEM' }, { i: 8, op: 'mincore', ret: 0 }]);
+    const emulated = run('linux-memfd', text, { ...DEFAULT_ENVIRONMENT, ioctlEmulation: 'qemu-user' });
+    assert.equal(emulated[4] !== undefined && 'error' in emulated[4] ? emulated[4].error : undefined, 'unmodelled');
+    assert.equal(emulated[7] !== undefined && 'error' in emulated[7] ? emulated[7].error : undefined, 'unmodelled');
+  });
+
+  it('mmap refuses an unaligned offset before it looks at the fd; length 0 after', () => {
+    for (const profile of ['linux-memfd', 'c-final']) {
+      const p = run(profile, 'open r0\nclose r0\nmmap m0 r0 4096 3 shared 1\nmmap m1 r0 0 3 shared 0\nmmap m2 r0 4096 3 shared 0\n');
+      assert.deepEqual(p.slice(2).map((x) => ('errno' in x ? x.errno : x)), ['EINVAL', 'EBADF', 'EBADF'], profile);
+    }
+  });
+
   it('a fault through a private mapping of a memfd allocates the file page: SEEK_DATA finds it', () => {
     const p = run('linux-memfd', 'open r0\ntruncate r0 16384\nmmap m0 r0 16384 1 private 0\ncheck m0 8192 10\nlseek r0 0 data\n');
     assert.deepEqual(p[4], { i: 5, op: 'lseek', ret: 8192 });
