@@ -1,7 +1,9 @@
 /**
  * Many devices and the ways a run breaks, end to end through the real adb server: two loopback
  * devices sharing a queue; a device killed between cases and in the middle of one (its results so
- * far kept); the adb server killed (reconnect once) or gone for good; no adb binary at all.
+ * far kept); the adb server killed (reconnect once) or gone for good; no adb binary at all. Run on
+ * this machine's shell and on a vm guest (test/support/adb-backends.ts; there the daemons serve
+ * one guest and `kill()` is the cable pulled — the guest powered off is device-lost.test.ts).
  */
 import assert from 'node:assert/strict';
 import type { OpResult } from '../../harness/ops/result.js';
@@ -16,26 +18,28 @@ import {
 } from '../../harness/targets/adb/index.js';
 import { freeLocalPort } from '../../harness/targets/adb/forward-service.js';
 import { DeviceVanishedError } from '../../harness/targets/target.js';
-import { LoopbackAdbd } from '../support/loopback-adbd/index.js';
-import { connectLoopback, requireProbe, startPrivateAdbServer } from '../support/private-adb-server.js';
+import { adbBackends, type BackendDevice } from '../support/adb-backends.js';
+import type { LoopbackAdbd } from '../support/loopback-adbd/index.js';
+import { connectLoopback, startPrivateAdbServer } from '../support/private-adb-server.js';
 
-/** Case n: a script whose results identify it (the bytes read back are n). The loopback
- * device runs this machine's kernel, where the probe meets memfd: `truncate` sizes the region. */
-function caseScript(n: number): string {
-  return `open r0\ntruncate r0 4096\nmmap m0 r0 4096 3 shared 0\nfill m0 0 4096 ${n % 256}\ncheck m0 0 4096\nclose r0\n`;
+/** Case n: a script whose results identify it (the bytes read back are n). `size` sizes the
+ * region: `truncate` where the probe meets memfd (this machine), `set_size` on ashmem (the guest). */
+function caseScriptSized(size: string, n: number): string {
+  return `open r0\n${size} r0 4096\nmmap m0 r0 4096 3 shared 0\nfill m0 0 4096 ${n % 256}\ncheck m0 0 4096\nclose r0\n`;
 }
 
-describe('adb target: sharding, vanishing devices, adb server restarts', function () {
+for (const backend of adbBackends()) describe(`adb target: sharding, vanishing devices, adb server restarts, on ${backend.title}`, function () {
   this.timeout(120_000);
   let stop: () => Promise<void> = async () => undefined;
   let server: AdbServer;
-  const daemons: LoopbackAdbd[] = [];
+  const daemons: BackendDevice[] = [];
   const targets: AdbTarget[] = [];
+  const caseScript = (n: number): string => caseScriptSized(backend.probeBackend === 'ashmem' ? 'set_size' : 'truncate', n);
 
   async function device(): Promise<{ daemon: LoopbackAdbd; target: AdbTarget }> {
-    const daemon = new LoopbackAdbd({ abis: ['x86_64'] });
-    await daemon.start();
-    daemons.push(daemon);
+    const d = await backend.device({ abis: ['x86_64'] });
+    daemons.push(d);
+    const daemon = d.daemon;
     await connectLoopback(server, daemon);
     const target = new AdbTarget({ server, serial: daemon.serial, deviceDir: daemon.scratchDir, timeouts: { deviceMs: 8000 } });
     targets.push(target);
@@ -43,7 +47,8 @@ describe('adb target: sharding, vanishing devices, adb server restarts', functio
   }
 
   before(async function () {
-    requireProbe();
+    this.timeout(300_000); // a first vm boot with an empty snapshot cache boots for real (TCG)
+    await backend.setup();
     const started = await startPrivateAdbServer();
     stop = started.stop;
     server = started.server;
@@ -56,6 +61,7 @@ describe('adb target: sharding, vanishing devices, adb server restarts', functio
 
   after(async function () {
     await stop();
+    await backend.teardown();
   });
 
   it('splits cases round-robin deterministically', function () {
