@@ -3,7 +3,9 @@
  * cases sharded over two loopback devices through the real adb server, judged against the model;
  * then a device killed mid-run: the other device goes on with the lost one's share, the loss is
  * recorded (which, when, why) and the results that arrived are on disk; with no device left, the
- * remaining cases are recorded as not run.
+ * remaining cases are recorded as not run. Run on this machine's shell and on a vm guest
+ * (test/support/adb-backends.ts): two daemons serve the one guest, judged under the profile
+ * detected there (c-final, the real driver); a killed daemon is the cable pulled.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -13,22 +15,25 @@ import { prepareTargets, runCases } from '../../harness/check/run.js';
 import { judgeOptionsFor } from '../../harness/commands.js';
 import { AdbTarget, type AdbServer } from '../../harness/targets/adb/index.js';
 import { DeviceVanishedError } from '../../harness/targets/target.js';
-import { LoopbackAdbd } from '../support/loopback-adbd/index.js';
-import { connectLoopback, requireProbe, startPrivateAdbServer } from '../support/private-adb-server.js';
+import { adbBackends, type BackendDevice } from '../support/adb-backends.js';
+import type { LoopbackAdbd } from '../support/loopback-adbd/index.js';
+import { connectLoopback, startPrivateAdbServer } from '../support/private-adb-server.js';
 
-describe('run over adb targets (two loopback devices, real adb server)', function () {
+for (const backend of adbBackends()) describe(`run over adb targets (two loopback devices, real adb server), on ${backend.title}`, function () {
   this.timeout(180_000);
   let stop: () => Promise<void> = async () => undefined;
   let server: AdbServer;
   const daemons: LoopbackAdbd[] = [];
+  const served: BackendDevice[] = [];
   const targets: AdbTarget[] = [];
   const outs: string[] = [];
 
   async function devices(n: number): Promise<AdbTarget[]> {
     const made: AdbTarget[] = [];
     for (let i = 0; i < n; i++) {
-      const daemon = new LoopbackAdbd({ abis: ['x86_64'] });
-      await daemon.start();
+      const d = await backend.device({ abis: ['x86_64'] });
+      served.push(d);
+      const daemon = d.daemon;
       daemons.push(daemon);
       await connectLoopback(server, daemon);
       const t = new AdbTarget({ server, serial: daemon.serial, deviceDir: daemon.scratchDir, timeouts: { deviceMs: 5000 } });
@@ -53,7 +58,8 @@ describe('run over adb targets (two loopback devices, real adb server)', functio
   }
 
   before(async function () {
-    requireProbe();
+    this.timeout(300_000); // a first vm boot with an empty snapshot cache boots for real (TCG)
+    await backend.setup();
     const started = await startPrivateAdbServer();
     stop = started.stop;
     server = started.server;
@@ -61,12 +67,14 @@ describe('run over adb targets (two loopback devices, real adb server)', functio
 
   afterEach(async function () {
     for (const t of targets.splice(0)) await t.close();
-    for (const d of daemons.splice(0)) await d.close();
+    daemons.length = 0;
+    for (const d of served.splice(0)) await d.close();
     for (const o of outs.splice(0)) fs.rmSync(o, { recursive: true, force: true });
   });
 
   after(async function () {
     await stop();
+    await backend.teardown();
   });
 
   it('shards generated cases over both devices, streams raw results, and judges every case', async function () {
@@ -74,6 +82,7 @@ describe('run over adb targets (two loopback devices, real adb server)', functio
     assert.ok(a !== undefined && b !== undefined);
     const prepared = await prepareTargets([a, b], 'auto');
     assert.deepEqual(prepared.map((p) => p.info.id), [a.id, b.id]);
+    if (backend.name === 'vm') assert.deepEqual(prepared.map((p) => p.info.profile), ['c-final', 'c-final']);
     const out = outDir();
     const { report, error } = await runCases(prepared, {
       cases: 12,
