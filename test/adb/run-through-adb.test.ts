@@ -131,9 +131,12 @@ for (const backend of adbBackends()) describe(`run over adb targets (two loopbac
     });
     assert.ok(error instanceof DeviceVanishedError, String(error));
     assert.match(error.message, new RegExp(victim.serial.replace(/\./g, '\\.')));
-    // Every case ran and passed: the survivor took the lost device's share.
+    // Every case ran and was judged: the survivor took the lost device's share. Here every case
+    // passes; in the guest a case may diverge — the model meeting the real driver, a finding with
+    // its repro like any other, and not what this test is about — but none errs or goes unrun.
+    const judged = backend.name === 'host' ? ['passed'] : ['passed', 'diverged'];
     assert.equal(report.cases.length, 40);
-    assert.deepEqual(report.cases.filter((c) => c.status !== 'passed').map((c) => `${c.id} on ${c.target}: ${c.status} ${c.reason ?? ''}`), []);
+    assert.deepEqual(report.cases.filter((c) => !judged.includes(c.status)).map((c) => `${c.id} on ${c.target}: ${c.status} ${c.reason ?? ''}`), []);
     assert.deepEqual(new Set(report.cases.map((c) => c.id)).size, 40);
     assert.equal(report.cases.filter((c) => c.target === b.id).length, 3);
     assert.equal(report.cases.filter((c) => c.target === a.id).length, 37);
