@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AdbServer } from '../../harness/targets/adb/index.js';
 import { adbBackends, type AdbBackend, type BackendDevice } from '../support/adb-backends.js';
+import { exitWithin, fileLines, startCli, waitFor } from '../support/cli-process.js';
 import { LoopbackAdbd } from '../support/loopback-adbd/index.js';
 import { connectLoopback, requireProbe, startPrivateAdbServer } from '../support/private-adb-server.js';
 
@@ -121,6 +122,7 @@ describe('CLI through adb to a vm guest (real adb server, the real ashmem driver
   this.timeout(300_000);
   let stop: () => Promise<void> = async () => undefined;
   let port = 0;
+  let server: AdbServer;
   let backend: AdbBackend | undefined;
   let device: BackendDevice | undefined;
   let serial = '';
@@ -136,7 +138,6 @@ describe('CLI through adb to a vm guest (real adb server, the real ashmem driver
     backend = adbBackends().find((b) => b.name === 'vm');
     assert.ok(backend !== undefined);
     await backend.setup();
-    let server: AdbServer;
     ({ server, port, stop } = await startPrivateAdbServer());
     device = await backend.device({ abis: ['x86_64', 'x86'], root: 'restart', shellUid: 2000 });
     serial = await connectLoopback(server, device.daemon);
@@ -175,5 +176,35 @@ describe('CLI through adb to a vm guest (real adb server, the real ashmem driver
     assert.equal(rep.cases.length, 40);
     assert.deepEqual(rep.cases.filter((c) => c.status !== 'passed').map((c) => `${c.id}: ${c.status} ${c.reason ?? ''}`), []);
     assert.equal(rep.targets[0]?.profile, 'c-final');
+  });
+
+  it('run --target adb:all over two guests, one powered off mid-run: the other runs every case left, the lost one is reported, exit 2', async () => {
+    assert.ok(backend !== undefined);
+    const victim = await backend.device({ abis: ['x86_64', 'x86'], own: true });
+    try {
+      await connectLoopback(server, victim.daemon);
+      const out = path.join(tmp, 'lost');
+      const cases = 30;
+      const p = startCli(['run', '--target', 'adb:all', '--adb-server', `127.0.0.1:${port}`, '--quiet', '--cases', String(cases), '--length', '10', '--out', out]);
+      const id = `adb:${victim.daemon.serial}`;
+      await waitFor(() => fileLines(path.join(out, 'results.jsonl')).filter((l) => l.includes(`"target":"${id}"`)).length >= 3, 120_000, `3 cases on ${id}`);
+      await victim.lose();
+      const { code } = await exitWithin(p, 180_000);
+      assert.equal(code, 2, p.out() + p.err());
+      const rep = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as {
+        cases: { id: string; target: string; status: string; reason?: string }[];
+        lost?: { id: string; error: string; casesDone: number }[];
+      };
+      assert.equal(rep.cases.length, cases);
+      assert.equal(new Set(rep.cases.map((c) => c.id)).size, cases);
+      // Every case judged on a driver (a divergence would be the model's finding, with its repro).
+      assert.deepEqual(rep.cases.filter((c) => c.status !== 'passed' && c.status !== 'diverged').map((c) => `${c.id} on ${c.target}: ${c.status} ${c.reason ?? ''}`), []);
+      assert.deepEqual((rep.lost ?? []).map((l) => [l.id, l.error]), [[id, 'AdbDeviceVanishedError']]);
+      assert.ok((rep.lost?.[0]?.casesDone ?? 0) >= 3);
+      // What the lost guest delivered is on disk.
+      assert.ok(fileLines(path.join(out, 'raw.jsonl')).filter((l) => l.includes(`"target":"${id}"`)).length >= 3);
+    } finally {
+      await victim.close();
+    }
   });
 });
