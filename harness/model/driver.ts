@@ -138,7 +138,11 @@ export function ioctl(k: Kernel, proc: Proc, area: Area, op: IoctlOp, choice: nu
   const f = k.features;
   switch (command) {
     case 'SET_NAME': return setName(k, area, arg);
-    case 'GET_NAME': return getName(k, area, arg);
+    case 'GET_NAME': {
+      const got = getName(k, area, arg);
+      // A raw ioctl's result is the return value alone: the probe reads no name back (docs/op-scripts.md).
+      return op.kind === 'ioctl_buf' && 'ret' in got ? ok(got.ret) : got;
+    }
     case 'SET_SIZE':
       if (area.file !== null) return fail('EINVAL');
       // ioctl_buf: the size would become an address the model does not know.

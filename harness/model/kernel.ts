@@ -350,7 +350,10 @@ export class Kernel implements KernelState {
       case 'truncate':
         return area.kind === 'ashmem' ? fail('EINVAL') : memfd.truncate(area, BigInt(op.size));
       case 'add_seals':
-        return area.kind === 'ashmem' ? fail('EINVAL') : memfd.addSeals(this, area, op.seals);
+        // memfd_add_seals checks FMODE_WRITE before it looks for a seals field: EPERM on a read-only
+        // ashmem fd, EINVAL on a writable one (mm/memfd.c; seen on Debian's 5.10 driver).
+        if (area.kind === 'ashmem') return fail(area.writable ? 'EINVAL' : 'EPERM');
+        return memfd.addSeals(this, area, op.seals);
       case 'get_seals':
         return area.kind === 'ashmem' ? fail('EINVAL') : ok(area.seals);
       case 'pin':

@@ -96,6 +96,12 @@ const RAW_COMMANDS = [
   0x80086601, 0x40086602, 0x80046601, 0x40046602, 0x801c581f, 0x401c5820,
 ] as const;
 
+/**
+ * Commands an `ioctl_buf` may carry: not SET_SIZE (native or compat number), which would store the
+ * buffer's address as the size, a value no model can know (the area's later answers would follow it).
+ */
+const BUF_COMMANDS = RAW_COMMANDS.filter((c) => c !== 0x40087703 && c !== 0x40047703);
+
 /** Raw ioctl arguments: a plain value is never a valid pointer (docs/op-scripts.md). */
 const RAW_ARGS = [0n, 1n, 3n, 0x1000n, 8192n, -1n] as const;
 
@@ -222,7 +228,7 @@ function abstractOp(s: GenerateSettings): fc.Arbitrary<Abstract> {
       weight: w.raw,
       arbitrary: fc.oneof(
         { weight: 1, arbitrary: fc.record({ t: fc.constant('ioctl' as const), reg, cmd: fc.nat(RAW_COMMANDS.length - 1), arg: fc.nat(RAW_ARGS.length - 1) }) },
-        { weight: 2, arbitrary: fc.record({ t: fc.constant('ioctl_buf' as const), reg, cmd: fc.nat(RAW_COMMANDS.length - 1), off: page, len: fc.nat(4), text: fc.nat(4) }) },
+        { weight: 2, arbitrary: fc.record({ t: fc.constant('ioctl_buf' as const), reg, cmd: fc.nat(BUF_COMMANDS.length - 1), off: page, len: fc.nat(4), text: fc.nat(4) }) },
       ),
     },
     {
@@ -418,7 +424,7 @@ function render(s: GenerateSettings, regions: readonly Region[], body: readonly 
         lines.push(`${a.t} ${R} ${quote(latin1(a.name))}${a.repeat > 1 ? `*${a.repeat}` : ''}`);
         if (a.t === 'set_name' && a.get) lines.push(`get_name ${R}`);
         break;
-      case 'ioctl_buf': lines.push(`ioctl_buf ${R} 0x${(RAW_COMMANDS[a.cmd] as number).toString(16)} ${quote(bufferBytes(a.text, a.off * ps, a.len * ps))}`); break;
+      case 'ioctl_buf': lines.push(`ioctl_buf ${R} 0x${(BUF_COMMANDS[a.cmd] as number).toString(16)} ${quote(bufferBytes(a.text, a.off * ps, a.len * ps))}`); break;
       case 'drop_cap':
         if (!a.child) { lines.push('drop_cap sys_admin'); break; }
         lines.push(`fork p${++forks}`, `p${forks}: drop_cap sys_admin`, `p${forks}: purge_all ${R}`, `exit p${forks}`);
