@@ -1,0 +1,106 @@
+/**
+ * The judge's verdicts besides "diverged" (harness/check/judge.ts): a gated op that did not run
+ * leaves the worlds as they were, a line the target could not parse stops the judging
+ * (incomplete), a target that stopped early is incomplete at the first op without a result, and
+ * "consistent" counts the worlds still admissible. Results are the model's own answers for a
+ * chosen purge (what a target that purged those ranges reports), never written by hand.
+ * Written against the mutation report (issue 12 §7).
+ */
+import assert from 'node:assert/strict';
+import { judge, JudgeSession, type JudgeOptions, type Verdict } from '../../harness/check/judge.js';
+import { QUIET } from '../../harness/check/worlds.js';
+import { Device } from '../../harness/model/device.js';
+import { DEFAULT_ENVIRONMENT, profileById } from '../../harness/model/profile.js';
+import { parseScript } from '../../harness/ops/parse.js';
+import type { OpResult } from '../../harness/ops/result.js';
+
+const PROFILE = profileById('c-final');
+const ENV = DEFAULT_ENVIRONMENT;
+const OPTS: JudgeOptions = { ...QUIET, otherUsers: false };
+
+/** Two ranges (pages 0 and 1, LRU oldest first), a pressure trigger, then each page's pin. */
+const TEXT = [
+  'open r0',
+  'set_size r0 8192',
+  'mmap m0 r0 8192 3 shared 0',
+  'fill m0 0 8192 0xA5',
+  'unpin r0 0 4096',
+  'unpin r0 4096 4096',
+  'pressure 64 1',
+  'pin r0 0 4096',
+  'pin r0 4096 4096',
+].join('\n');
+const SCRIPT = parseScript(TEXT);
+const PRESSURE = 7;
+
+/** The model's answers when the trigger on line `PRESSURE` purged `k` ranges. */
+function observe(k: number): OpResult[] {
+  const d = Device.create(PROFILE.features, ENV);
+  return SCRIPT.ops.map((op) => d.apply(op, op.line === PRESSURE ? k : undefined));
+}
+const run = (rs: readonly OpResult[]): Verdict => judge(SCRIPT, rs, PROFILE, ENV, OPTS);
+
+describe('judge verdicts (judge.ts)', () => {
+  it('every LRU prefix a trigger may purge is consistent; the pins leave one world (§5.3)', () => {
+    for (const k of [0, 1, 2]) assert.deepEqual(run(observe(k)), { kind: 'consistent', worlds: 1, skipped: [] }, `${k} ranges purged`);
+  });
+
+  it('"consistent" counts the worlds no result has told apart yet', () => {
+    // Up to the trigger: 0, 1 or 2 ranges purged are three different states.
+    const cut = { ops: SCRIPT.ops.slice(0, PRESSURE) };
+    assert.deepEqual(judge(cut, observe(0).slice(0, PRESSURE), PROFILE, ENV, OPTS), { kind: 'consistent', worlds: 3, skipped: [] });
+    // The first pin tells 0 from 1-2 purged; 1 and 2 stay apart until the second pin.
+    const two = { ops: SCRIPT.ops.slice(0, PRESSURE + 1) };
+    assert.deepEqual(judge(two, observe(1).slice(0, PRESSURE + 1), PROFILE, ENV, OPTS), { kind: 'consistent', worlds: 2, skipped: [] });
+    assert.deepEqual(judge(two, observe(0).slice(0, PRESSURE + 1), PROFILE, ENV, OPTS), { kind: 'consistent', worlds: 1, skipped: [] });
+  });
+
+  for (const gate of ['skipped', 'unsupported']) {
+    it(`an op reported "${gate}" did not run: the worlds stay as they were and the line is listed`, () => {
+      const rs = observe(0).map((r) => (r.i === PRESSURE ? { i: r.i, op: r.op, error: gate, message: 'gated' } : r));
+      assert.deepEqual(run(rs), { kind: 'consistent', worlds: 1, skipped: [PRESSURE] });
+      // Had it run, a purge would be admissible; as it did not, a purged page is a divergence.
+      const purged = observe(1).map((r) => (r.i === PRESSURE ? { i: r.i, op: r.op, error: gate, message: 'gated' } : r));
+      const v = run(purged);
+      assert.equal(v.kind, 'diverged');
+      if (v.kind === 'diverged') assert.equal(v.divergence.line, PRESSURE + 1);
+    });
+  }
+
+  it('another error (the op ran into a state error) is judged, not skipped', () => {
+    const rs = observe(0).map((r) => (r.i === 2 ? { i: 2, op: 'set_size', error: 'state', message: 'x' } : r));
+    const v = run(rs);
+    assert.equal(v.kind, 'diverged');
+    if (v.kind === 'diverged') assert.equal(v.divergence.line, 2);
+  });
+
+  it('a line the target could not parse stops the judging: incomplete, with the target\'s words', () => {
+    const rs = observe(0).map((r) => (r.i === 5 ? { i: 5, op: 'unpin', error: 'parse', message: 'bad number' } : r));
+    assert.deepEqual(run(rs), { kind: 'incomplete', line: 5, reason: 'line 5: the target could not run it (parse: bad number)' });
+    const bare = observe(0).map((r) => (r.i === 5 ? { i: 5, op: 'unpin', error: 'parse' } : r));
+    assert.deepEqual(run(bare), { kind: 'incomplete', line: 5, reason: 'line 5: the target could not run it (parse: )' });
+  });
+
+  it('a target that stopped early: incomplete at the first op without a result', () => {
+    assert.deepEqual(run(observe(0).slice(0, 4)), { kind: 'incomplete', line: 5, reason: 'no result for line 5 (unpin r0 0 4096): the target stopped early' });
+    assert.deepEqual(run([]), { kind: 'incomplete', line: 1, reason: 'no result for line 1 (open r0): the target stopped early' });
+  });
+
+  it('a divergence before the end wins over the missing results after it', () => {
+    // PIN answers 0 or WAS_PURGED (1) after the trigger (§4.3), never 7.
+    const rs = observe(0).slice(0, 8).map((r) => (r.i === 8 ? { ...r, ret: 7 } : r));
+    const v = run(rs);
+    assert.equal(v.kind, 'diverged');
+    if (v.kind === 'diverged') assert.deepEqual([v.divergence.line, v.divergence.expected.map((e) => e.ret).sort()], [8, [0, 1]]);
+  });
+
+  it('a session judges each op as its result streams in: a divergence is there before the end', () => {
+    const s = new JudgeSession(SCRIPT, PROFILE, ENV, OPTS);
+    const rs = observe(0);
+    for (const r of rs.slice(0, 2)) s.push(r);
+    s.push({ ...(rs[2] as OpResult), errno: 'EINVAL', ret: undefined } as unknown as OpResult);
+    const v = s.finish();
+    // Line 3 diverged; nothing after it was pushed, and that is not "incomplete".
+    assert.equal(v.kind, 'diverged');
+  });
+});
