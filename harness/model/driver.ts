@@ -11,6 +11,7 @@ import { fail, ok, syscallReturn, UNMODELLED, type Answer } from './answer.js';
 // The driver sees the kernel through its interface, never the kernel class that calls it.
 import { hasSysAdmin, type KernelState as Kernel, type Proc } from './kernel-state.js';
 import { IS_PINNED, NOT_PURGED, pin, pinStatus, unpin } from './pinning.js';
+import { WRAPPED_END } from './range.js';
 import { vfsIoctl, type VfsOutcome } from './vfs-ioctl.js';
 
 /** ASHMEM_NAME_LEN and the default name (§1.1). */
@@ -236,8 +237,12 @@ function pinUnpin(k: Kernel, area: Area, command: 'PIN' | 'UNPIN' | 'GET_PIN_STA
   if (aligned < offset + len) return fail('EINVAL');
   const ps = BigInt(k.env.pageSize);
   const s = Number(offset / ps);
-  const e = s + Number(len / ps) - 1;
-  return walk(k, area, command, s, e);
+  return walk(k, area, command, s, requestEnd(s, Number(len / ps)));
+}
+
+/** The request's last page: `pgstart + pages - 1` in size_t, which wraps at page 0 (WRAPPED_END). */
+function requestEnd(s: number, pages: number): number {
+  return s === 0 && pages === 0 ? WRAPPED_END : s + pages - 1;
 }
 
 function walk(k: Kernel, area: Area, command: 'PIN' | 'UNPIN' | 'GET_PIN_STATUS', s: number, e: number): Answer {
@@ -263,7 +268,7 @@ function pinChecked(k: Kernel, area: Area, command: 'PIN' | 'UNPIN' | 'GET_PIN_S
   if (k.features.lenZeroWidth === 'u32' && 0xffff_ffff - offset < len) return fail('EINVAL');
   if (aligned < offset + len) return fail('EINVAL');
   const s = offset / ps;
-  return walk(k, area, command, s, s + len / ps - 1);
+  return walk(k, area, command, s, requestEnd(s, len / ps));
 }
 
 /**

@@ -13,9 +13,13 @@ export interface LruNode {
   pgend: number;
 }
 
-/** Page count of a range: `pgend - pgstart + 1` (0 for the §4.6 empty interval). */
+/**
+ * Page count of a range: `pgend - pgstart + 1` (0 for the §4.6 empty interval). For a range that
+ * ends at the top of the word (`WRAPPED_END`) the driver's size_t sum wraps: 2^bits - pgstart,
+ * kept as -pgstart, so that `lru_count` stays right modulo 2^bits (it is read as an int).
+ */
 export function rangePages(r: { pgstart: number; pgend: number }): number {
-  return r.pgend - r.pgstart + 1;
+  return r.pgend === Infinity ? -r.pgstart : r.pgend - r.pgstart + 1;
 }
 
 /** The global LRU with `lru_count` in pages (§4.5). */

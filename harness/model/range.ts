@@ -20,6 +20,14 @@ export class Range implements LruNode {
   ) {}
 }
 
+/**
+ * The end page of a request whose length wrapped to 0 at page 0 (`len == 0` on a region whose
+ * PAGE_ALIGN(size) is a multiple of 2^32, §3.6): the driver's `size_t pgend = pgstart + 0 - 1`
+ * is the top of the word, above every page, so the request spans the whole area. Any end past
+ * every page behaves the same in the list walks; Infinity stands for it.
+ */
+export const WRAPPED_END = Infinity;
+
 /** `range_before_page`: the range ends below page `s`. */
 export function before(r: Range, s: number): boolean {
   return r.pgend < s;

@@ -11,8 +11,10 @@ import { QUIET } from '../../harness/check/worlds.js';
 import { DEFAULT_ENVIRONMENT, profileById } from '../../harness/model/profile.js';
 import { parseScript } from '../../harness/ops/parse.js';
 import type { OpResult } from '../../harness/ops/result.js';
+import { WRAPPED } from '../support/findings.js';
 
 const OPTS = { ...QUIET, otherUsers: false };
+
 
 function results(text: string): OpResult[] {
   return predict(parseScript(text), profileById('c-final'), DEFAULT_ENVIRONMENT, OPTS).map((p) => {
@@ -35,5 +37,41 @@ describe('findings of the real 5.10 driver (vm target)', () => {
     const [, got] = results('open r1 rdonly\nioctl_buf r1 0x81007702 "\\x01"\n');
     assert.deepEqual(got, { i: 2, op: 'ioctl_buf', ret: 0 });
     assert.deepEqual(results('open r1\nget_name r1\n')[1], { i: 2, op: 'get_name', ret: 0, name: 'dev/ashmem', copied: 11 });
+  });
+
+  it('len 0 on a region of 4 GiB wraps at page 0: the request ends at the top of size_t and spans the area (§3.6, §4.4; drivers/staging/android/ashmem.c ashmem_pin_unpin)', () => {
+    // PAGE_ALIGN(size) - offset truncated to the u32 len is 0; pgend = pgstart + 0 - 1 wraps to SIZE_MAX
+    // at page 0. The unpinned range [0, SIZE_MAX] has range_size 0 (lru_count read as an int: -1 is
+    // EPERM, -2 ENOENT after pins split it), and its purge punches from its start to the end of the file.
+    // Recorded on Debian 11's 5.10.262 driver (vm:x86_64); test/vm runs the same script on the guest.
+    const observed: OpResult[] = [
+      {"i":1,"op":"open","ret":0},
+      {"i":2,"op":"set_size","ret":0},
+      {"i":3,"op":"mmap","ret":0},
+      {"i":4,"op":"fill","ret":0},
+      {"i":5,"op":"unpin","ret":0},
+      {"i":6,"op":"status","ret":0},
+      {"i":7,"op":"status","ret":0},
+      {"i":8,"op":"unpin","ret":0},
+      {"i":9,"op":"pin","ret":0},
+      {"i":10,"op":"status","ret":1},
+      {"i":11,"op":"status","ret":0},
+      {"i":12,"op":"purge_all","errno":"EPERM"},
+      {"i":13,"op":"check","ret":0,"rle":[[0,8192],[7,4096],[0,36864]]},
+      {"i":14,"op":"pin","ret":1},
+      {"i":15,"op":"status","ret":1},
+      {"i":16,"op":"open","ret":0},
+      {"i":17,"op":"set_size","ret":0},
+      {"i":18,"op":"mmap","ret":0},
+      {"i":19,"op":"fill","ret":0},
+      {"i":20,"op":"unpin","ret":0},
+      {"i":21,"op":"pin","ret":0},
+      {"i":22,"op":"purge_all","errno":"ENOENT"},
+      {"i":23,"op":"check","ret":0,"rle":[[0,4096],[9,8192],[0,36864]]},
+    ];
+    const v = judge(parseScript(WRAPPED), observed, profileById('c-final'), DEFAULT_ENVIRONMENT, OPTS);
+    assert.equal(v.kind, 'consistent', JSON.stringify(v));
+    // Before the fix the model ended the request at page -1: status over the whole area said IS_PINNED.
+    assert.equal(results(WRAPPED).find((r) => r.i === 6)?.ret, 0);
   });
 });

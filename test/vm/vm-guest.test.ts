@@ -15,6 +15,12 @@ import { DeviceVanishedError } from '../../harness/targets/target.js';
 import { vmCacheRoot } from '../../harness/targets/vm/cache.js';
 import { GuestCrashedError } from '../../harness/targets/vm/guest.js';
 import { VmTarget } from '../../harness/targets/vm/vm-target.js';
+import { judge } from '../../harness/check/judge.js';
+import { environmentFromHello } from '../../harness/check/environment.js';
+import { QUIET } from '../../harness/check/worlds.js';
+import { profileById } from '../../harness/model/profile.js';
+import { parseScript } from '../../harness/ops/parse.js';
+import { WRAPPED } from '../support/findings.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const CLI = path.join(ROOT, 'bin', 'ashmem-harness.js');
@@ -125,6 +131,21 @@ describe('vm target: a real ashmem driver in a QEMU guest (x86_64, both x86 ABIs
       assert.equal(f.vm?.boot, 'restored');
     } finally {
       await t.close();
+    }
+  });
+
+  it('findings of the real driver hold on it: len 0 wrapping at page 0 of a 4 GiB region (test/model/real-driver-findings.test.ts)', async () => {
+    for (const abi of ['x86_64', 'x86'] as const) {
+      const t = new VmTarget({ arch: 'x86_64', abi, id: abi === 'x86' ? 'vm:x86_64/x86' : 'vm:x86_64' });
+      try {
+        const o = await t.exec(WRAPPED);
+        const v = judge(parseScript(WRAPPED), o.results, profileById('c-final'), environmentFromHello(o.hello), { ...QUIET, otherUsers: false });
+        assert.equal(v.kind, 'consistent', `${abi}: ${JSON.stringify(v).slice(0, 600)}`);
+        // A 64-bit caller's 4 GiB size stands; a 32-bit caller's unsigned long truncates it (the model knows both).
+        if (abi === 'x86_64') assert.equal(o.results.find((r) => r.i === 12)?.errno, 'EPERM', 'lru_count -1 read as an int');
+      } finally {
+        await t.close();
+      }
     }
   });
 
