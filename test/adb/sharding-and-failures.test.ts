@@ -96,7 +96,10 @@ for (const backend of adbBackends()) describe(`adb target: sharding, vanishing d
     const b = await device();
     await Promise.all([a.target.facts(), b.target.facts()]);
     let bDone = 0;
-    const cases = Array.from({ length: 10 }, (_, i) => i);
+    // Enough cases that some are left when b is killed after its second, however unevenly a busy
+    // machine shares the queue (with 10, a slow guest's b once finished its second case last and
+    // never met the loss).
+    const cases = Array.from({ length: 30 }, (_, i) => i);
     const run = await runSharded([a.target, b.target], cases, {
       script: caseScript,
       onOutcome: (o) => {
@@ -108,7 +111,7 @@ for (const backend of adbBackends()) describe(`adb target: sharding, vanishing d
     assert.ok(bError instanceof DeviceVanishedError);
     assert.match(bError.message, new RegExp(b.daemon.serial.replace(/\./g, '\\.')));
     assert.equal(run.outcomes.filter((o) => o.target === b.target.id && o.ok).length, 2);
-    assert.equal(run.outcomes.filter((o) => o.ok).length, 9); // one case failed with the vanish
+    assert.equal(run.outcomes.filter((o) => o.ok).length, cases.length - 1); // one case failed with the vanish
     assert.deepEqual(run.notRun, []);
     assert.equal(run.stopped.has(a.target.id), false);
   });
