@@ -405,19 +405,23 @@ export class Kernel implements KernelState {
     if (refuse(charges?.mapping)) return fail('ENOMEM');
     let prot = op.prot;
     if (proc.readImpliesExec && (prot & PROT_READ) !== 0) prot |= PROT_EXEC;
+    // do_mmap drops VM_SHARED (and VM_MAYWRITE) for MAP_SHARED on a read-only fd, so the driver
+    // sees a private vma: vma_set_anonymous, no shmem_zero_setup (§3.5 step 6; mm/mmap.c). Seen on
+    // Debian's 5.10 driver: reads through it allocate no file page (SEEK_DATA finds none).
+    const vmShared = shared && area.writable;
     const r = area.kind === 'ashmem'
-      ? driver.mmap(this, area, op.len, prot, { file: refuse(charges?.backingFile), transient: shared && refuse(charges?.transient) })
+      ? driver.mmap(this, area, op.len, prot, { file: refuse(charges?.backingFile), transient: vmShared && refuse(charges?.transient) })
       : memfd.mmap(area, shared, prot);
     if ('errno' in r) return r;
     let may = r.mayProt;
     if (shared && !area.writable) may &= ~2;
     const backing = area.file as Backing;
-    const anonymous = area.kind === 'ashmem' && !shared; // §3.5 step 6: vma_set_anonymous
+    const anonymous = area.kind === 'ashmem' && !vmShared; // §3.5 step 6: vma_set_anonymous
     proc.maps.set(op.m, {
-      kind: mapType(op.map),
+      kind: anonymous ? 'private' : mapType(op.map),
       area,
       backing: anonymous ? null : backing,
-      own: shared ? null : new Map(),
+      own: shared && !anonymous ? null : new Map(),
       pgoff: op.offset / pageSize,
       len: op.len,
       prot,

@@ -24,3 +24,35 @@ pin r1 4096 8192
 purge_all r1
 check m1 0 49152
 `;
+
+/** MAP_SHARED on read-only and read-write fds, reads through them, then where SEEK_DATA finds data. */
+export const READ_ONLY_SHARED = `open r0
+set_size r0 16384
+mmap m0 r0 16384 1 shared 0
+mmap m1 r0 16384 1 shared_noreserve 0
+check m1 0 8192
+lseek r0 0 data
+open r1
+set_size r1 16384
+mmap m2 r1 16384 1 shared_noreserve 0
+mmap m3 r1 16384 1 shared 0
+check m3 0 8192
+lseek r1 0 data
+open r2
+set_size r2 16384
+mmap m4 r2 16384 3 shared_noreserve 0
+check m4 0 8192
+lseek r2 0 data
+open r3 rdonly
+set_size r3 16384
+mmap m5 r3 16384 1 shared 0
+check m5 0 8192
+lseek r3 0 data
+open r4
+set_size r4 16384
+mmap m6 r4 16384 1 private_noreserve 0
+mmap m7 r4 16384 1 shared 0
+check m7 0 4096
+lseek r4 0 data
+mincore m7 0 16384
+`;
