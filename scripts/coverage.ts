@@ -6,7 +6,7 @@
  *
  * Runs, in this process under V8's precise block coverage (Node's own inspector; the data c8
  * reads), first the generator's cases through `predict` — `--cases` cases from `--seed` for every
- * profile, case i in target environment i mod 4 of {@link ENVIRONMENTS}, generated with the
+ * profile, case i for target kind i mod 6 of {@link TARGETS}, generated with the
  * settings `run` uses for such a target — then the conformance suite exactly as `test/model/behaviours.test.ts`
  * runs it (each scenario under its profiles and `# env:`). It prints
  *
@@ -38,12 +38,18 @@ const MODEL = pathToFileURL(join(ROOT, 'harness', 'model')).href + '/';
  */
 export const JAVA_LAYER: readonly string[] = ['java.ts', 'libcutils.ts'];
 
-/** Target environments generated cases run in (the facts a probe reports in its hello line). */
-export const ENVIRONMENTS = [
-  { name: 'root, 64-bit, kernel 4.14, 512 MiB', env: { kernelVersion: [4, 14], memoryBytes: 512 << 20 } },
-  { name: 'no root, kernel 5.10, 4 GiB', env: { root: false, kernelVersion: [5, 10], memoryBytes: 4 * 2 ** 30 } },
-  { name: 'root, kernel 6.1 (seeks without FMODE_LSEEK)', env: { kernelSeeksWithoutFmode: true, kernelVersion: [6, 1] } },
-  { name: '32-bit caller, kernel and memory not reported', env: { callerBits: 32 } },
+/**
+ * The kinds of target `run` judges generated cases for: the facts a probe reports in its hello
+ * line (environment) and how the judge reads a target of that kind (world options: a vm guest's
+ * shrinker batches, a device's contended lock).
+ */
+export const TARGETS = [
+  { name: 'vm guest: root, 64-bit, kernel 5.10, 512 MiB, shrinker batches', env: { kernelVersion: [5, 10], memoryBytes: 512 << 20 }, world: { shrinker: 'batches' } },
+  { name: 'device: no root, kernel 5.10, 4 GiB, contended lock', env: { root: false, kernelVersion: [5, 10], memoryBytes: 4 * 2 ** 30 }, world: { contended: true } },
+  { name: 'this machine: root, kernel 6.1 (seeks without FMODE_LSEEK)', env: { kernelSeeksWithoutFmode: true, kernelVersion: [6, 1] }, world: {} },
+  { name: '32-bit caller, kernel and memory not reported', env: { callerBits: 32 }, world: {} },
+  { name: 'arm probe under qemu-user: 32-bit caller, root, kernel 6.1', env: { callerBits: 32, ioctlEmulation: 'qemu-user', kernelSeeksWithoutFmode: true, kernelVersion: [6, 1] }, world: {} },
+  { name: 'old 32-bit device: 32-bit kernel and caller, root, kernel 4.9, contended lock', env: { callerBits: 32, kernelBits: 32, kernelVersion: [4, 9], memoryBytes: 2 * 2 ** 30 }, world: { contended: true } },
 ] as const;
 
 /** The figures one invocation computed. */
@@ -94,7 +100,7 @@ function place(p: BranchPoint, sources: ReadonlyMap<string, string>): string {
 async function main(argv: readonly string[]): Promise<number> {
   const program = new Command('coverage')
     .description('model branch coverage of the generated cases beside the conformance suite')
-    .option('--cases <n>', 'generated cases per profile (case i in environment i mod 4)', positiveInt('--cases'), 300)
+    .option('--cases <n>', 'generated cases per profile (case i for the target kind i mod 6)', positiveInt('--cases'), 300)
     .option('--seed <n>', 'seed of the generated cases', positiveInt('--seed'), 1)
     .option('--out <dir>', 'where coverage-missed.txt and coverage.json go', 'reports')
     .exitOverride()
@@ -117,14 +123,14 @@ async function main(argv: readonly string[]): Promise<number> {
   const { DEFAULT_ENVIRONMENT, PROFILES, profileById } = await import('../harness/model/profile.js');
   const { checkedProfiles, scenarioEnvironment } = await import('../harness/check/scenario-env.js');
   const { readScenarios } = await import('../harness/check/scenario-header.js');
-  const { WorldLimitError } = await import('../harness/check/worlds.js');
+  const { QUIET, WorldLimitError } = await import('../harness/check/worlds.js');
   // Without observations to choose between them, the worlds of a case with several drop_caches
   // over hundreds of ranges can pass the limit (a judge keeps only those the results allow): the
   // ops up to there count, and the case is counted.
   let overLimit = 0;
-  const run = (text: string, profile: Parameters<typeof predict>[1], env: Parameters<typeof predict>[2]): void => {
+  const run = (text: string, profile: Parameters<typeof predict>[1], env: Parameters<typeof predict>[2], world: Partial<typeof QUIET> = {}): void => {
     try {
-      predict(parseScript(text), profile, env);
+      predict(parseScript(text), profile, env, { ...QUIET, ...world });
     } catch (e) {
       if (!(e instanceof WorldLimitError)) throw e;
       overLimit++;
@@ -135,13 +141,13 @@ async function main(argv: readonly string[]): Promise<number> {
   let generatedRuns = 0;
   // Profiles are looked up by id in both runs, as every verb does: the lookup is the harness's, not a case's.
   for (const profile of PROFILES.map((p) => profileById(p.id))) {
-    // Case i runs in environment i mod 4, generated as `run` generates for such a target.
-    ENVIRONMENTS.forEach(({ env: delta }, e) => {
+    // Case i is judged as for target kind i mod 6, generated as `run` generates for such a target.
+    TARGETS.forEach(({ env: delta, world }, e) => {
       const env = { ...DEFAULT_ENVIRONMENT, ...delta };
       const settings = settingsForTarget({ pageSize: env.pageSize, root: env.root, memfd: profile.features.flavor === 'memfd' }, 40);
       generateCases(settings, opts.cases, opts.seed).forEach((text, i) => {
-        if (i % ENVIRONMENTS.length !== e) return;
-        run(text, profile, env);
+        if (i % TARGETS.length !== e) return;
+        run(text, profile, env, world);
         generatedRuns++;
       });
     });
@@ -211,7 +217,7 @@ async function main(argv: readonly string[]): Promise<number> {
   writeFileSync(join(out, 'coverage.json'), JSON.stringify(figures, null, 2) + '\n');
 
   const w = (s: string): boolean => process.stdout.write(s + '\n');
-  w(`model branch coverage by generated cases: ${formatPercent(gen.percent)} (${gen.covered} of ${points.length} branches; ${generatedRuns} cases: ${opts.cases} from seed ${opts.seed} per profile, spread over ${ENVIRONMENTS.length} environments)`);
+  w(`model branch coverage by generated cases: ${formatPercent(gen.percent)} (${gen.covered} of ${points.length} branches; ${generatedRuns} cases: ${opts.cases} from seed ${opts.seed} per profile, spread over ${TARGETS.length} kinds of target)`);
   w(`model branch coverage by the conformance suite: ${formatPercent(conf.percent)} (${conf.covered} of ${points.length} branches; ${conformanceRuns} scenario runs)`);
   w(`branches the conformance suite reaches and the generated cases miss: ${missedConf.length}`);
   if (overLimit > 0) w(`(${overLimit} runs passed the limit of possible worlds without results to choose between them; their ops up to there count)`);

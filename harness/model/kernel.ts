@@ -392,6 +392,8 @@ export class Kernel implements KernelState {
     // An unaligned offset is refused before the fd is looked up: by the mmap syscall itself
     // (arch sys_mmap: `off & ~PAGE_MASK`), or by the C library before mmap2 on 32-bit ABIs.
     if (op.offset % pageSize !== 0) return fail('EINVAL');
+    // qemu-user's target_mmap refuses length 0 itself, before any host call (so before fget).
+    if (op.len === 0 && this.env.ioctlEmulation === 'qemu-user') return fail('EINVAL');
     const area = proc.fds.get(op.r) ?? null;
     if (area === null) return fail('EBADF');
     // Generic checks come before the driver's (mm/mmap.c): length 0 only after fget.
