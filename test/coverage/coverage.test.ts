@@ -10,7 +10,8 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { branchPoints, countAt, formatPercent, lineColumn, runCoverage, type V8Script } from '../../scripts/branch-coverage.js';
 import { PROFILES } from '../../harness/model/profile.js';
-import type { CoverageFigures } from '../../scripts/coverage.js';
+import { existsSync } from 'node:fs';
+import { JAVA_LAYER, type CoverageFigures } from '../../scripts/coverage.js';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -98,6 +99,10 @@ describe('npm run coverage', function () {
     assert.ok(more.figures.generated.percent > one.figures.generated.percent);
     assert.equal(more.figures.conformanceRuns, one.figures.conformanceRuns);
     assert.equal(more.figures.generatedRuns, more.figures.cases * PROFILES.length);
+  });
+
+  it('names Java-layer files that exist (a rename would silently count them again)', () => {
+    for (const f of JAVA_LAYER) assert.ok(existsSync(join(ROOT, 'harness', 'model', f)), f);
   });
 
   it('refuses a bad count with exit 2 and a one-line message', async () => {
