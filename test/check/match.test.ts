@@ -43,6 +43,7 @@ const SAME: readonly [string, OpResult, OpResult][] = [
   ['the inode number (GET_FILE_ID is informational, §3.8)', r({ op: 'file_id', ret: 0, id: 12 }), r({ op: 'file_id', ret: 0, id: 99 })],
   ['mincore residency', r({ op: 'mincore', ret: 0, resident: [[1, 2]] }), r({ op: 'mincore', ret: 0, resident: [[0, 2]] })],
   ['an empty check', r({ op: 'check', ret: 0 }), r({ op: 'check', ret: 0, rle: [] })],
+  ['an equal exception message', r({ op: 'mf_write', exception: 'java.io.IOException', message: 'a' }), r({ op: 'mf_write', exception: 'java.io.IOException', message: 'a' })],
   ['equal runs', r({ op: 'check', ret: 0, rle: [[165, 4096], [0, 4096]] }), r({ op: 'check', ret: 0, rle: [[165, 4096], [0, 4096]] })],
 ];
 
@@ -62,6 +63,23 @@ describe('judge comparison (match.ts)', () => {
       assert.equal(resultKey(a), resultKey(b));
     });
   }
+
+  it('sameResult is resultKey equality (its documented contract), over results of every shape', () => {
+    // Messages are given on both sides or on neither: a prediction that leaves the message open
+    // is the one case where the key (of a prediction) is stricter, tested below.
+    const corpus: OpResult[] = [];
+    for (const op of ['check', 'read', 'get_size', 'mf_read']) {
+      for (const outcome of [{ ret: 0 }, { ret: 1 }, { errno: 'EBADF' }, { signal: 'SIGBUS' }]) {
+        for (const data of [{}, { rle: [] }, { rle: [[0, 1]] as [number, number][] }]) {
+          for (const proc of [{}, { proc: 'p0' }, { proc: 'p1' }]) corpus.push(r({ op, ...outcome, ...data, ...proc }));
+        }
+      }
+    }
+    corpus.push(r({ op: 'x', exception: 'E', message: 'a' }), r({ op: 'x', exception: 'E', message: 'b' }), r({ op: 'x', error: 'state', message: 'a' }), r({ op: 'x', error: 'state', message: 'b' }));
+    for (const a of corpus) {
+      for (const b of corpus) assert.equal(sameResult(a, b), resultKey(a) === resultKey(b), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+    }
+  });
 
   it('an exception message the prediction leaves open is not compared (the key of a prediction keeps it)', () => {
     const open = r({ op: 'mf_write', exception: 'java.io.IOException' });

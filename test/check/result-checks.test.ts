@@ -4,7 +4,7 @@
  * Written against the mutation report (issue 12 §7): each case fails when one check is dropped.
  */
 import assert from 'node:assert/strict';
-import { belongingProblem, opsByLine, shapeProblem } from '../../harness/check/result-checks.js';
+import { belongingProblem, opsByLine, ResultsMismatchError, shapeProblem } from '../../harness/check/result-checks.js';
 import { parseScript } from '../../harness/ops/parse.js';
 import type { OpResult } from '../../harness/ops/result.js';
 
@@ -71,6 +71,11 @@ describe('result line shape (result-checks.ts)', () => {
     assert.equal(shapeProblem(line({ ret: 0, mode: [long] })), `${at}: "mode" must be a string, got ["${'x'.repeat(35)}...`);
     assert.equal(shapeProblem(line({ ret: 0, mode: ['x'.repeat(37)] })), `${at}: "mode" must be a string, got ["${'x'.repeat(35)}...`);
     assert.equal(shapeProblem(line({ ret: 0, mode: ['x'.repeat(36)] })), `${at}: "mode" must be a string, got ["${'x'.repeat(36)}"]`);
+  });
+
+  it('its error type names itself and carries the bad result\'s position', () => {
+    const e = new ResultsMismatchError('m', 3);
+    assert.deepEqual([e.name, e.message, e.index], ['ResultsMismatchError', 'm', 3]);
   });
 
   describe('belonging to the script', () => {

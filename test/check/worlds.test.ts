@@ -105,7 +105,7 @@ describe('possible worlds (worlds.ts)', () => {
 
     it('exactly maxWorlds worlds are decidable, one more is not', () => {
       assert.equal(step(before(), pressure, { ...QUIET, maxWorlds: 4 }).length, 4);
-      assert.throws(() => step(before(), pressure, { ...QUIET, maxWorlds: 3 }), (e: unknown) => e instanceof WorldLimitError && e.message === 'more than 3 admissible worlds at line 8');
+      assert.throws(() => step(before(), pressure, { ...QUIET, maxWorlds: 3 }), (e: unknown) => e instanceof WorldLimitError && e.name === 'WorldLimitError' && e.message === 'more than 3 admissible worlds at line 8');
     });
 
     it('the judge says undecidable at that line, never diverged', () => {
@@ -149,6 +149,9 @@ describe('possible worlds (worlds.ts)', () => {
     assert.equal(collapse([a, a.clone(), a.clone()]).length, 1);
     assert.equal(collapse([a, zero]).length, 2);
     assert.equal(collapse([a, zero], true).length, 1);
+    // A world's own fingerprint tells them apart unless asked not to.
+    assert.notEqual(a.key(), zero.key());
+    assert.equal(a.key(true), zero.key(true));
     assert.deepEqual(collapse([a]), [a]);
     assert.deepEqual(collapse([]), []);
   });

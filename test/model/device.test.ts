@@ -42,4 +42,27 @@ describe('Device: the Java layer above the kernel (§7, §8)', () => {
     d.apply(ops[2]!, 0);
     assert.deepEqual(d.apply(ops[3]!), { i: 4, op: 'mf_read', ret: 4, rle: [[0, 4]] });
   });
+
+  it('choices default to an exclusive machine and any LRU prefix (§3.7, §5.3)', () => {
+    const d = Device.create(profileById('c-final').features, DEFAULT_ENVIRONMENT);
+    const ops = parseScript('open r0\nset_size r0 12288\nmmap m0 r0 12288 3 shared 0\nunpin r0 0 4096\nunpin r0 4096 4096\nunpin r0 8192 4096\npurge_all r0\npressure 64 1\n').ops;
+    for (const op of ops.slice(0, 6)) d.apply(op);
+    // An uncontended PURGE_ALL_CACHES is deterministic; a contended one may purge any prefix.
+    assert.equal(d.choices(ops[6]!), undefined);
+    assert.deepEqual(d.choices(ops[6]!, true), [0, 1, 2, 3]);
+    // Pressure may purge any prefix unless the batch model is asked for.
+    assert.deepEqual(d.choices(ops[7]!), [0, 1, 2, 3]);
+    assert.deepEqual(d.choices(ops[7]!, false, 'batches'), [0, 3]);
+  });
+
+  it('only app_wait forgets the kernel\'s deferred shrinker count (the harness may reclaim while the app waits)', () => {
+    const d = Device.create(profileById('ack-c').features, ENV);
+    const ops = parseScript(SCRIPT).ops;
+    d.kernel.shrinkerDeferred = 5;
+    d.apply(ops[0]!);
+    d.apply(ops[1]!);
+    assert.equal(d.kernel.shrinkerDeferred, 5);
+    d.apply(ops[2]!);
+    assert.equal(d.kernel.shrinkerDeferred, undefined);
+  });
 });
