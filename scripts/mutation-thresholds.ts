@@ -2,7 +2,7 @@
  * `npm run mutation`'s last step (issue 12 §7): per-file mutation-score thresholds, which
  * Stryker's own `thresholds` (one global figure) cannot express.
  *
- *   tsx scripts/mutation-thresholds.ts [--report FILE] [--table FILE]
+ *   tsx scripts/mutation-thresholds.ts [--report FILE] [--table FILE] [--partial]
  *
  * Reads Stryker's JSON report (`reports/mutation/mutation.json`, the mutation-testing-report
  * schema) and the threshold table kept beside `stryker.config.json`
@@ -15,7 +15,8 @@
  *
  * Exit 0 when every figure meets its minimum, 1 when one does not, 2 when the report or the
  * table is missing or malformed, or a file the table names is absent from the report (a stale
- * table, or a report of a partial `--mutate` run).
+ * table, or a report of a partial `--mutate` run). With `--partial` (a `stryker run --mutate`
+ * subset) such files are listed as not measured instead, and only the measured ones decide.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -127,9 +128,9 @@ export function reportStatuses(data: unknown, where: string): Map<string, string
  * Measures every file of the report, and the whole, against the table. A file the table names
  * and the report lacks is an input error: its minimum would silently go unchecked.
  */
-export function checkThresholds(statuses: ReadonlyMap<string, readonly string[]>, table: ThresholdTable): { files: ThresholdResult[]; overall: ThresholdResult } {
-  const missing = Object.keys(table.files).filter((f) => !statuses.has(f));
-  if (missing.length > 0) {
+export function checkThresholds(statuses: ReadonlyMap<string, readonly string[]>, table: ThresholdTable, partial = false): { files: ThresholdResult[]; overall: ThresholdResult; missing: string[] } {
+  const missing = Object.keys(table.files).filter((f) => !statuses.has(f)).sort();
+  if (missing.length > 0 && !partial) {
     throw new MutationInputError(`the report has no mutants of ${missing.join(', ')}: run the whole \`npm run mutation\` (not a --mutate subset), or remove the file from the table`);
   }
   const measure = (s: FileScore, minimum: number): ThresholdResult => ({ ...s, minimum, ok: s.score === undefined || s.score >= minimum });
@@ -137,7 +138,7 @@ export function checkThresholds(statuses: ReadonlyMap<string, readonly string[]>
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([f, st]) => measure(fileScore(f, st), table.files[f] ?? table.perFileDefault));
   const overall = measure(fileScore('all files', [...statuses.values()].flat()), table.overall);
-  return { files, overall };
+  return { files, overall, missing };
 }
 
 const fmt = (r: ThresholdResult): string =>
@@ -165,6 +166,7 @@ export function main(argv: readonly string[], out: (s: string) => void = (s) => 
     .description('check per-file mutation scores of a Stryker JSON report against a threshold table')
     .option('--report <file>', "Stryker's JSON report", 'reports/mutation/mutation.json')
     .option('--table <file>', 'the threshold table', 'stryker.thresholds.json')
+    .option('--partial', 'the report is of a --mutate subset: list the files it lacks as not measured')
     .exitOverride()
     .configureOutput({ writeOut: out, writeErr: err });
   try {
@@ -172,12 +174,13 @@ export function main(argv: readonly string[], out: (s: string) => void = (s) => 
   } catch (e) {
     return (e as { exitCode?: number }).exitCode === 0 ? 0 : 2;
   }
-  const opts = cmd.opts<{ report: string; table: string }>();
+  const opts = cmd.opts<{ report: string; table: string; partial?: true }>();
   try {
     const table = parseTable(readJson(opts.table, 'threshold table'), opts.table);
-    const { files, overall } = checkThresholds(reportStatuses(readJson(opts.report, 'report'), opts.report), table);
+    const { files, overall, missing } = checkThresholds(reportStatuses(readJson(opts.report, 'report'), opts.report), table, opts.partial === true);
     for (const r of files) out(fmt(r));
-    out(fmt(overall));
+    out(fmt({ ...overall, file: missing.length > 0 ? 'all measured files' : overall.file }));
+    if (missing.length > 0) out(`not measured in this report (${missing.length}): ${missing.join(', ')}`);
     const failed = [...files, overall].filter((r) => !r.ok);
     if (failed.length > 0) {
       err(`mutation score below its minimum in ${failed.length} of ${files.length + 1} figures: ${failed.map((r) => r.file).join(', ')}`);

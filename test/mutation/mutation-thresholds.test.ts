@@ -47,6 +47,9 @@ describe('mutation thresholds (per-file minimums over the Stryker report)', () =
 
   it('refuses a table naming a file the report lacks (a partial --mutate run)', () => {
     assert.throws(() => checkThresholds(new Map([['a.ts', ['Killed']]]), { overall: 0, perFileDefault: 0, files: { 'gone.ts': 85 } }), MutationInputError);
+    // Unless the run is said to be partial: then the file is listed, unmeasured, and decides nothing.
+    const p = checkThresholds(new Map([['a.ts', ['Killed']]]), { overall: 90, perFileDefault: 90, files: { 'gone.ts': 85 } }, true);
+    assert.deepEqual([p.missing, p.overall.ok, p.files.length], [['gone.ts'], true, 1]);
   });
 
   it('refuses a malformed table with a message naming the field', () => {
@@ -92,6 +95,16 @@ describe('mutation thresholds (per-file minimums over the Stryker report)', () =
       assert.equal(r.code, 1);
       assert.match(r.out[0] ?? '', /^FAIL/);
       assert.match(r.err.join('\n'), /below its minimum in 1 of 3 figures: m\/a\.ts/);
+    });
+
+    it('--partial lists the files the report lacks and judges the others', () => {
+      writeFileSync(join(dir, 'r.json'), JSON.stringify(report({ 'm/a.ts': ['Killed'] })));
+      writeFileSync(join(dir, 't.json'), JSON.stringify({ overall: 90, perFileDefault: 85, files: { 'm/a.ts': 85, 'm/b.ts': 85 } }));
+      const out: string[] = [];
+      const args = ['--report', join(dir, 'r.json'), '--table', join(dir, 't.json')];
+      assert.equal(main(args, (s) => out.push(s), () => undefined), 2);
+      assert.equal(main([...args, '--partial'], (s) => out.push(s), () => undefined), 0);
+      assert.match(out.join('\n'), /all measured files\nnot measured in this report \(1\): m\/b\.ts$/);
     });
 
     it('exits 2 with one line when the report is missing', () => {
