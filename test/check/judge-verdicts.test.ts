@@ -103,4 +103,42 @@ describe('judge verdicts (judge.ts)', () => {
     // Line 3 diverged; nothing after it was pushed, and that is not "incomplete".
     assert.equal(v.kind, 'diverged');
   });
+
+  describe('a divergence is explained against the closest admissible world', () => {
+    // Pressure may purge none, the older or both of two one-page ranges (§5.3); the check then
+    // reads one of three patterns. Each observation below is none of them.
+    const text = [...TEXT.split('\n').slice(0, PRESSURE), 'check m0 0 8192'].join('\n');
+    const script = parseScript(text);
+    const explainCheck = (rle: [number, number][]): { rule: string; section: string; expected: number } => {
+      const d = Device.create(PROFILE.features, ENV);
+      const rs = script.ops.map((op) => d.apply(op, op.line === PRESSURE ? 0 : undefined)).map((r) => (r.op === 'check' ? { ...r, rle } : r));
+      const v = judge(script, rs, PROFILE, ENV, OPTS);
+      assert.equal(v.kind, 'diverged', JSON.stringify(rle));
+      if (v.kind !== 'diverged') throw new Error('unreachable');
+      return { rule: v.divergence.rule, section: v.divergence.section, expected: v.divergence.expected.length };
+    };
+
+    it('only the newer range zeroed: out of LRU order, against the world that purged nothing (the first of two equally close)', () => {
+      const e = explainCheck([[0xa5, 4096], [0, 4096]]);
+      assert.match(e.rule, /^purged out of LRU order: .*first difference at byte 4096 .*expected 0xA5, observed 0x00$/);
+      assert.deepEqual([e.section, e.expected], ['§4.5, §5.3', 3]);
+    });
+
+    it('bytes are counted: 4096 differing bytes beat 4097', () => {
+      // Against "nothing purged" 4096 bytes differ, against "both purged" 4097, against "older purged" 8192.
+      const e = explainCheck([[0xa5, 4096], [0, 4095], [1, 1]]);
+      assert.match(e.rule, /first difference at byte 4096 .*expected 0xA5, observed 0x00$/);
+    });
+
+    it('one byte off "both purged": that world, and the trigger that purged the newer range is named (§4.5)', () => {
+      const e = explainCheck([[0, 4095], [0xa5, 1], [0, 4096]]);
+      assert.match(e.rule, /^purged out of LRU order: page 0 kept its data though memory pressure at line 7 purged newer ranges \(1:1\); .*first difference at byte 4095 .*expected 0x00, observed 0xA5$/);
+    });
+
+    it('data no purge explains, closest to "older purged": the stored data differs (§5.1)', () => {
+      const e = explainCheck([[0, 4096], [0xa5, 4095], [7, 1]]);
+      assert.match(e.rule, /^data differs from what was stored .*first difference at byte 8191 .*expected 0xA5, observed 0x07$/);
+      assert.deepEqual([e.section, e.expected], ['§3.5, §5.1', 3]);
+    });
+  });
 });
