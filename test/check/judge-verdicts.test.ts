@@ -104,6 +104,34 @@ describe('judge verdicts (judge.ts)', () => {
     assert.equal(v.kind, 'diverged');
   });
 
+  it('the first divergence is the verdict, whatever diverges after it', () => {
+    const rs = observe(0).map((r) => (r.i === 2 || r.i === 8 ? { ...r, ret: 7 } : r));
+    const v = run(rs);
+    assert.equal(v.kind, 'diverged');
+    if (v.kind === 'diverged') assert.equal(v.divergence.line, 2);
+  });
+
+  it('an invalid result names its own line, or line 0 when its line number is unusable', () => {
+    const rs: unknown[] = observe(0);
+    rs[3] = { i: 'four', op: 'fill', ret: 0 };
+    const v = judge(SCRIPT, rs as OpResult[], PROFILE, ENV, OPTS);
+    assert.deepEqual(v.kind === 'invalid' ? [v.line, v.error.index] : v, [0, 3]);
+    const w = run(observe(0).map((r) => (r.i === 4 ? { ...r, op: 'check' } : r)));
+    assert.deepEqual(w.kind === 'invalid' ? [w.line, w.error.index] : w, [4, 3]);
+  });
+
+  it('a gap is proved by the result of the highest line, even when it came before a lower one', () => {
+    // Results for lines 1-4, then 8, then 6: line 5 (and 7) have none, and line 8 shows the target went past them.
+    const all = observe(0);
+    const rs = [...all.slice(0, 4), all[7] as OpResult, all[5] as OpResult];
+    const v = run(rs);
+    assert.equal(v.kind, 'invalid');
+    if (v.kind === 'invalid') {
+      assert.equal(v.reason, 'no result for line 5 (unpin r0 0 4096), though line 8 has one: a result is missing');
+      assert.equal(v.error.index, 4);
+    }
+  });
+
   describe('a divergence is explained against the closest admissible world', () => {
     // Pressure may purge none, the older or both of two one-page ranges (§5.3); the check then
     // reads one of three patterns. Each observation below is none of them.
