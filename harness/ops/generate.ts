@@ -348,15 +348,16 @@ function render(s: GenerateSettings, regions: readonly Region[], body: readonly 
     if (a.t === 'pressure') { lines.push(`pressure ${a.mib} 1`); continue; }
     if (a.t === 'personality') { lines.push(`personality ${a.rie ? 'read_implies_exec' : 'default'}`); continue; }
     if (a.t === 'bulk') {
-      // One per case: each drop_caches over hundreds of ranges admits that many worlds, and
-      // several bulks multiply them past what a case is worth.
+      // One per case: each drop_caches over hundreds of ranges admits that many worlds.
       if (bulks > 0) { lines.push('purge_all r0'); continue; }
       const k = 3 + bulks++;
       const bytes = a.count * (a.width + a.gap) * ps;
       lines.push(`open r${k + 10}`, s.memfd ? `truncate r${k + 10} ${bytes}` : `set_size r${k + 10} ${bytes}`, `mmap m${k + 10} r${k + 10} ${bytes} 3 shared 0`, `fill m${k + 10} 0 ${bytes} ${0x40 + k}`);
       // Adjacent ranges never merge (§4.1), so gap 0 still makes `count` ranges.
       for (let i = 0; i < a.count; i++) lines.push(`unpin r${k + 10} ${i * (a.width + a.gap) * ps} ${a.width * ps}`);
-      lines.push('drop_caches', `check m${k + 10} 0 ${bytes}`);
+      // The check tells which prefix went; closing the region then takes its ranges off the LRU
+      // (§3.9), so later purge triggers do not each admit hundreds of worlds.
+      lines.push('drop_caches', `check m${k + 10} 0 ${bytes}`, `close r${k + 10}`);
       continue;
     }
     if (a.t === 'touch' || a.t === 'mprotect' || a.t === 'munmap' || a.t === 'munmap_range') {
