@@ -118,10 +118,7 @@ export class AgentSession {
       }
     };
     await bounded(read(), ms, 'agent case', () => connection.destroy());
-    const end = out.end ?? { ops: out.results.length, status: 0 };
-    // The agent reports a killed worker as status 128+N with the signal's name.
-    const exit = end.signal !== undefined ? { code: null, signal: end.signal } : { code: end.status, signal: null };
-    return { hello, results: out.results, exit, stderr: [...out.other, ...(end.error !== undefined ? [end.error] : [])].join('\n') };
+    return out.agentOutcome(hello);
   }
 
   /** Disconnects, kills the agent by pid and removes the forward (best effort, bounded). */

@@ -7,7 +7,7 @@
  */
 import os from 'node:os';
 import type { OpResult } from '../../ops/result.js';
-import type { ProbeHello } from '../target.js';
+import type { ExecOutcome, ProbeHello } from '../target.js';
 import { shQuote } from './shell-service.js';
 
 /** The probe's file name on the device. */
@@ -104,6 +104,16 @@ export class CaseOutput {
       return;
     }
     this.json(line);
+  }
+
+  /**
+   * An agent case's outcome once its `end` line (or the end of its lines) was read: the agent
+   * reports a killed worker as status 128+N with the signal's name, and a refused case's error.
+   */
+  agentOutcome(hello: ProbeHello): ExecOutcome {
+    const end = this.end ?? { ops: this.results.length, status: 0 };
+    const exit = end.signal !== undefined ? { code: null, signal: end.signal } : { code: end.status, signal: null };
+    return { hello, results: this.results, exit, stderr: [...this.other, ...(end.error !== undefined ? [end.error] : [])].join('\n') };
   }
 
   /** Handles a line that may be a probe JSON line (also used by the agent). */

@@ -295,9 +295,7 @@ export class VmTarget implements Target {
       if (e instanceof TargetTimeoutError && g.crashLine !== undefined) throw g.lostError('during a case');
       throw e;
     }
-    const end = out.end ?? { ops: out.results.length, status: 0 };
-    const exit = end.signal !== undefined ? { code: null, signal: end.signal } : { code: end.status, signal: null };
-    return { hello, results: out.results, exit, stderr: [...out.other, ...(end.error !== undefined ? [end.error] : [])].join('\n') };
+    return out.agentOutcome(hello);
   }
 
   /**
