@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import { freeLocalPort } from '../adb/forward-service.js';
 import { DeviceVanishedError, TargetError, TargetTimeoutError } from '../target.js';
 import type { GuestKernel } from './debian-kernel.js';
 import { CONSOLE_MARK, GUEST_AGENT_PORT, GUEST_CONTROL_PORT } from './initramfs.js';
@@ -62,19 +63,6 @@ const CRASH = /Kernel panic|Oops|BUG: |general protection fault|Unable to handle
 /** Most console text kept in memory. */
 const CONSOLE_KEEP = 1 << 20;
 
-/** A port on 127.0.0.1 that was free a moment ago. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** A word for `sh -c` (QEMU's exec: migration runs a shell). */
 function shellWord(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
@@ -129,8 +117,8 @@ export class Guest {
    * @throws GuestSetupError when the init says why it cannot serve; TargetTimeoutError when it says nothing in time
    */
   static async boot(o: BootOptions): Promise<Guest> {
-    const agentPort = await freePort();
-    const controlPort = await freePort();
+    const agentPort = await freeLocalPort();
+    const controlPort = await freeLocalPort();
     fs.rmSync(o.monitor, { force: true });
     const incoming = o.restore !== undefined ? ['-incoming', `exec:cat ${shellWord(o.restore.file)}`] : [];
     const child = spawn(qemuBinary(o.arch), [...qemuArgs(o, agentPort, controlPort), '-monitor', `unix:${o.monitor},server=on,wait=off`, ...incoming], { stdio: ['ignore', 'pipe', 'pipe'] });
