@@ -5,7 +5,11 @@
  * large fills and checks of one pattern cost one entry per page and no copying.
  */
 
-/** Page content: a uniform byte, or the page's bytes. */
+/**
+ * Page content: a uniform byte, or the page's bytes. A stored byte array is never written in
+ * place ({@link writePage} and `truncate` store a new one), so worlds and forks share pages
+ * and a page's fingerprint can be kept with it (state-key.ts).
+ */
 export type Page = number | Uint8Array;
 
 /** A shmem file's data and size. */
@@ -77,7 +81,8 @@ export class Backing {
   /** A deep copy (for a possible world of its own). */
   clone(): Backing {
     const b = new Backing(this.ino, this.iSize, this.pageSize);
-    for (const [k, v] of this.pages) b.pages.set(k, typeof v === 'number' ? v : v.slice());
+    // Pages are immutable once stored (see Page): sharing them is a copy.
+    for (const [k, v] of this.pages) b.pages.set(k, v);
     return b;
   }
 }
@@ -89,11 +94,11 @@ export function materialize(page: Page | undefined, pageSize: number): Uint8Arra
   return page.slice();
 }
 
-/** Writes `byte` into [from, to) of a page and returns the new content. */
+/** Writes `byte` into [from, to) of a page and returns the new content (the page itself is left as it was). */
 export function writePage(page: Page | undefined, from: number, to: number, byte: number, pageSize: number): Page {
   if (from === 0 && to === pageSize) return byte;
   if (typeof page === 'number' && page === byte) return page;
-  const bytes = typeof page === 'object' ? page : materialize(page, pageSize);
+  const bytes = materialize(page, pageSize);
   bytes.fill(byte, from, to);
   return bytes;
 }

@@ -80,7 +80,7 @@ export function fill(m: Mapping, offset: number, len: number, byte: number, page
       // Copy-on-write: a private file mapping starts from the file's page, which the fault
       // reads through the file (do_cow_fault -> shmem_fault): a hole gets a page in the file.
       const base = own.has(j) ? own.get(j) : fileFault(m, j);
-      own.set(j, writePage(typeof base === 'object' ? base.slice() : base, from, to, byte, pageSize));
+      own.set(j, writePage(base, from, to, byte, pageSize));
     }
     x = j * pageSize + to;
   }
@@ -140,7 +140,8 @@ export function cloneMapping(m: Mapping, area: Area, backing: Backing | null): M
   let own: Map<number, Page> | null = null;
   if (m.own !== null) {
     own = new Map();
-    for (const [k, v] of m.own) own.set(k, typeof v === 'number' ? v : v.slice());
+    // Pages are immutable once stored (backing.ts Page): the copy shares them.
+    for (const [k, v] of m.own) own.set(k, v);
   }
   return {
     kind: m.kind, area, backing, own, pgoff: m.pgoff, len: m.len, prot: m.prot, mayProt: m.mayProt,

@@ -183,12 +183,22 @@ describe('model units', () => {
       assert.equal(new Backing(1, 1n << 80n, 4096).pageLimit(), Number.MAX_SAFE_INTEGER);
     });
 
-    it('pages are copied by clone, written without aliasing, uniform when whole', () => {
+    it('pages are shared by clone and never written in place, uniform when whole', () => {
       const b = new Backing(1, 8192n, 4096);
       b.pages.set(0, writePage(undefined, 10, 20, 7, 4096));
       const c = b.clone();
-      (b.pages.get(0) as Uint8Array)[15] = 9;
+      const shared = c.pages.get(0) as Uint8Array;
+      b.pages.set(0, writePage(b.pages.get(0), 15, 16, 9, 4096));
+      assert.equal((b.pages.get(0) as Uint8Array)[15], 9);
       assert.equal((c.pages.get(0) as Uint8Array)[15], 7);
+      assert.equal(shared[15], 7);
+      assert.equal(shared[20], 0);
+      // The page written from is left as it was (a shared page has other readers).
+      const page = writePage(undefined, 0, 8, 1, 4096) as Uint8Array;
+      const written = writePage(page, 2, 4, 5, 4096) as Uint8Array;
+      assert.notEqual(written, page);
+      assert.deepEqual([...page.subarray(0, 8)], [1, 1, 1, 1, 1, 1, 1, 1]);
+      assert.deepEqual([...written.subarray(0, 8)], [1, 1, 5, 5, 1, 1, 1, 1]);
       assert.equal(writePage(3, 0, 4096, 5, 4096), 5);
       assert.equal(writePage(5, 0, 10, 5, 4096), 5);
       assert.deepEqual([...materialize(3, 4)], [3, 3, 3, 3]);
