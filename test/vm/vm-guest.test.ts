@@ -49,6 +49,47 @@ function report(dir: string): ReportJson {
   return JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')) as ReportJson;
 }
 
+/** The fields of /proc/PID/stat after the command name, or undefined once the process is gone. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether a process runs (a zombie awaiting its reaper counts as gone). */
+function alive(pid: number): boolean {
+  const f = statFields(pid);
+  return f !== undefined && f[0] !== 'Z';
+}
+
+function parentOf(pid: number): number {
+  return Number(statFields(pid)?.[1] ?? 0);
+}
+
+function cmdline(pid: number): string[] {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return [];
+  }
+}
+
+/** Every process below `root`. */
+function descendants(root: number): number[] {
+  const all = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
+  const found: number[] = [];
+  let frontier = [root];
+  while (frontier.length > 0) {
+    const next = all.filter((pid) => frontier.includes(parentOf(pid)));
+    found.push(...next);
+    frontier = next;
+  }
+  return found;
+}
+
 function out(name: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `vm-${name}-`));
 }
@@ -115,6 +156,29 @@ describe('vm target: a real ashmem driver in a QEMU guest (x86_64, both x86 ABIs
 
   it('run: 300 generated cases per ABI (seed 11) meet zero divergences', async () => {
     await runPerAbi(['vm:x86_64', 'vm:x86_64/x86'], 300, 11);
+  });
+
+  it('a harness killed with SIGKILL takes its guest with it (QEMU runs under setpriv --pdeathsig)', async () => {
+    const dir = out('killed');
+    const harness = spawn(process.execPath, [CLI, 'run', '--target', 'vm', '--cases', '100000', '--seed', '3', '--out', dir], { cwd: ROOT, stdio: 'ignore' });
+    try {
+      let qemu: number | undefined;
+      const deadline = Date.now() + 300_000;
+      while (qemu === undefined && Date.now() < deadline && harness.exitCode === null) {
+        qemu = descendants(harness.pid as number).find((pid) => cmdline(pid).some((a) => /qemu-system-x86_64$/.test(a)));
+        if (qemu === undefined) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(qemu !== undefined, `no QEMU appeared under the harness (exit ${harness.exitCode})`);
+      // Kill the process that spawned QEMU, as an OOM killer or a CI timeout would: no clean-up runs.
+      process.kill(parentOf(qemu), 'SIGKILL');
+      const until = Date.now() + 10_000;
+      while (alive(qemu) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      const left = alive(qemu);
+      if (left) process.kill(qemu, 'SIGKILL');
+      assert.equal(left, false, 'QEMU still ran 10 s after the harness was killed');
+    } finally {
+      harness.kill('SIGKILL');
+    }
   });
 
   it('a fresh boot is a restored snapshot: a drop_caches script gives the same results every time', async () => {

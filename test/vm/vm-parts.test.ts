@@ -14,6 +14,7 @@ import { cachedEntry, cacheFailure, vmCacheRoot, VmCacheError, withLock } from '
 import { cpioNewc } from '../../harness/targets/vm/initramfs.js';
 import { loadOrder, moduleDepends } from '../../harness/targets/vm/modules.js';
 import { needsFreshBoot } from '../../harness/targets/vm/vm-target.js';
+import { onPath, tethered } from '../../harness/targets/vm/tether.js';
 import { parseVmTargetSpec } from '../../harness/targets/vm/vm-spec.js';
 
 function tmp(): string {
@@ -133,5 +134,86 @@ describe('vm cache', () => {
     await assert.rejects(withLock(file, 300, undefined, async () => 'ran'), /timed out waiting for .*x\.lock/);
     assert.match(cacheFailure(dir, Object.assign(new Error('x'), { code: 'EROFS' })).message, /not writable \(EROFS\)/);
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('a guest dies with the harness (tether.ts)', () => {
+  /** Whether a process still runs (a zombie awaiting its reaper counts as gone). */
+  function running(pid: number): boolean {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+    } catch {
+      return false;
+    }
+  }
+
+  async function gone(pid: number, ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    while (Date.now() < deadline) {
+      if (!running(pid)) return true;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return !running(pid);
+  }
+
+  /** Starts a parent that spawns `sleep 300` (tethered or not), and returns both pids. */
+  async function parentWithChild(tether: boolean): Promise<{ parent: number; child: number }> {
+    const dir = tmp();
+    const script = path.join(dir, 'parent.ts');
+    const tetherModule = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'harness', 'targets', 'vm', 'tether.ts');
+    fs.writeFileSync(script, [
+      `import { spawn } from 'node:child_process';`,
+      `import { tethered } from ${JSON.stringify(tetherModule)};`,
+      `const c = ${tether ? `tethered('/bin/sleep', ['300'])` : `{ file: '/bin/sleep', args: ['300'] }`};`,
+      `const child = spawn(c.file, [...c.args], { stdio: 'ignore' });`,
+      `child.on('spawn', () => process.stdout.write(String(child.pid) + '\\n'));`,
+      `setInterval(() => undefined, 1000);`,
+    ].join('\n'));
+    const { spawn } = await import('node:child_process');
+    const p = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = await new Promise<number>((resolve, reject) => {
+      let text = '';
+      p.stdout.on('data', (d: Buffer) => {
+        text += d.toString();
+        if (text.includes('\n')) resolve(Number(text.trim()));
+      });
+      p.on('exit', () => reject(new Error('the parent exited before spawning')));
+    });
+    // The exec into sleep (through setpriv) must have happened before the parent dies.
+    const deadline = Date.now() + 5_000;
+    while (!fs.readFileSync(`/proc/${child}/cmdline`, 'utf8').startsWith('/bin/sleep') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return { parent: p.pid as number, child };
+  }
+
+  it('onPath finds executables only; without setpriv the command is returned as it was', () => {
+    const dir = tmp();
+    fs.writeFileSync(path.join(dir, 'plain'), '');
+    fs.mkdirSync(path.join(dir, 'adir'));
+    fs.writeFileSync(path.join(dir, 'tool'), '#!/bin/sh\n', { mode: 0o755 });
+    assert.equal(onPath('tool', `/nonexistent:${dir}`), path.join(dir, 'tool'));
+    assert.equal(onPath('plain', dir), undefined);
+    assert.equal(onPath('adir', dir), undefined);
+    assert.equal(onPath(path.join(dir, 'tool'), ''), path.join(dir, 'tool'));
+    assert.deepEqual(tethered('/bin/sleep', ['1'], dir), { file: '/bin/sleep', args: ['1'], tethered: false });
+    const t = tethered('/bin/sleep', ['1']);
+    assert.equal(t.tethered, true, 'setpriv (util-linux) is on PATH here: scripts/setup-host installs it');
+    assert.deepEqual(t.args.slice(-3), ['--', '/bin/sleep', '1']);
+  });
+
+  it('a tethered child gets SIGKILL when its parent is killed with SIGKILL; an untethered one outlives it', async function () {
+    this.timeout(30_000);
+    const loose = await parentWithChild(false);
+    process.kill(loose.parent, 'SIGKILL');
+    try {
+      assert.equal(await gone(loose.child, 1_500), false, 'the control: without the tether the child survives (else this test proves nothing)');
+    } finally {
+      if (running(loose.child)) process.kill(loose.child, 'SIGKILL');
+    }
+    const tied = await parentWithChild(true);
+    process.kill(tied.parent, 'SIGKILL');
+    const dead = await gone(tied.child, 5_000);
+    if (!dead) process.kill(tied.child, 'SIGKILL');
+    assert.equal(dead, true, 'the tethered child still runs 5 s after its parent was killed');
   });
 });

@@ -10,6 +10,7 @@ import { freeLocalPort } from '../adb/forward-service.js';
 import { DeviceVanishedError, TargetError, TargetTimeoutError } from '../target.js';
 import type { GuestKernel } from './debian-kernel.js';
 import { CONSOLE_MARK, GUEST_AGENT_PORT, GUEST_CONTROL_PORT } from './initramfs.js';
+import { onPath, tethered } from './tether.js';
 import type { VmAbi, VmArch } from './vm-spec.js';
 
 /** How the guest's CPU runs. */
@@ -73,6 +74,11 @@ export function qemuBinary(arch: VmArch): string {
   return arch === 'x86_64' ? 'qemu-system-x86_64' : 'qemu-system-aarch64';
 }
 
+/** The error for an emulator that is not installed. */
+function qemuMissing(arch: VmArch): TargetError {
+  return new TargetError(`${qemuBinary(arch)} not found: the vm target needs QEMU (run scripts/setup-host, or apt-get install ${arch === 'x86_64' ? 'qemu-system-x86' : 'qemu-system-arm'})`);
+}
+
 /** QEMU's arguments for a boot (exported for the tests and the docs). */
 export function qemuArgs(o: Omit<BootOptions, 'readyMs' | 'consoleLog' | 'label' | 'monitor' | 'restore'>, agentPort: number, controlPort: number): string[] {
   const consoleDev = o.arch === 'x86_64' ? 'ttyS0' : 'ttyAMA0';
@@ -110,6 +116,8 @@ export class Guest {
     readonly options: BootOptions,
     readonly agentPort: number,
     readonly controlPort: number,
+    /** Whether QEMU dies with the harness even on SIGKILL (false without util-linux's setpriv). */
+    readonly tethered: boolean,
   ) {}
 
   /**
@@ -121,8 +129,12 @@ export class Guest {
     const controlPort = await freeLocalPort();
     fs.rmSync(o.monitor, { force: true });
     const incoming = o.restore !== undefined ? ['-incoming', `exec:cat ${shellWord(o.restore.file)}`] : [];
-    const child = spawn(qemuBinary(o.arch), [...qemuArgs(o, agentPort, controlPort), '-monitor', `unix:${o.monitor},server=on,wait=off`, ...incoming], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const guest = new Guest(child, o, agentPort, controlPort);
+    const qemu = onPath(qemuBinary(o.arch));
+    if (qemu === undefined) throw qemuMissing(o.arch);
+    // Tethered: a harness killed with SIGKILL takes its guest with it (tether.ts).
+    const command = tethered(qemu, [...qemuArgs(o, agentPort, controlPort), '-monitor', `unix:${o.monitor},server=on,wait=off`, ...incoming]);
+    const child = spawn(command.file, command.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const guest = new Guest(child, o, agentPort, controlPort, command.tethered);
     fs.writeFileSync(o.consoleLog, '');
     if (o.restore !== undefined) {
       const restored = o.restore;
@@ -242,9 +254,7 @@ export class Guest {
       this.child.stdout?.on('data', onData);
       this.child.stderr?.on('data', onData);
       this.child.on('error', (e: NodeJS.ErrnoException) => {
-        settle(e.code === 'ENOENT'
-          ? new TargetError(`${qemuBinary(o.arch)} not found: the vm target needs QEMU (run scripts/setup-host, or apt-get install ${o.arch === 'x86_64' ? 'qemu-system-x86' : 'qemu-system-arm'})`)
-          : new TargetError(`${o.label}: cannot start ${qemuBinary(o.arch)}: ${e.message}`));
+        settle(e.code === 'ENOENT' ? qemuMissing(o.arch) : new TargetError(`${o.label}: cannot start ${qemuBinary(o.arch)}: ${e.message}`));
       });
       this.child.on('exit', (code, signal) => {
         this.exitInfo = { code, signal };
