@@ -6,58 +6,8 @@
  * pair; a collision could only merge two worlds, never invent one.
  */
 import type { Page } from './backing.js';
+import { Hasher } from './hasher.js';
 import type { Kernel } from './kernel.js';
-
-/**
- * The fingerprints of the pages hashed so far: a 300-page scenario hashes the same pages in
- * every world after every op, which was most of its judging time.
- */
-const PAGE_DIGESTS = new WeakMap<Uint8Array, readonly [number, number]>();
-
-/** Two independent 32-bit FNV-1a streams. */
-class Hasher {
-  a = 0x811c9dc5;
-  b = 0x01000193 ^ 0x5bd1e995;
-
-  num(n: number): void {
-    // Split so that numbers up to 2^53 hash exactly.
-    const lo = n >>> 0;
-    const hi = Math.floor(n / 4294967296) >>> 0;
-    this.word(lo);
-    this.word(hi);
-  }
-
-  word(w: number): void {
-    this.a = Math.imul(this.a ^ w, 0x01000193);
-    this.b = Math.imul(this.b ^ w, 0x5bd1e995) ^ (this.b >>> 15);
-  }
-
-  str(s: string): void {
-    this.num(s.length);
-    for (let i = 0; i < s.length; i++) this.word(s.charCodeAt(i));
-  }
-
-  big(v: bigint): void {
-    this.str(v.toString(36));
-  }
-
-  /** A page's bytes, through its own fingerprint: pages are immutable once stored (backing.ts). */
-  page(p: Uint8Array): void {
-    let d = PAGE_DIGESTS.get(p);
-    if (d === undefined) {
-      const h = new Hasher();
-      for (let i = 0; i < p.length; i++) h.word(p[i] as number);
-      d = [h.a, h.b];
-      PAGE_DIGESTS.set(p, d);
-    }
-    this.word(d[0]);
-    this.word(d[1]);
-  }
-
-  digest(): string {
-    return (this.a >>> 0).toString(36) + '.' + (this.b >>> 0).toString(36);
-  }
-}
 
 function pages(h: Hasher, map: ReadonlyMap<number, Page>, zeroIsHole: boolean): void {
   const keys: number[] = [];
