@@ -14,6 +14,11 @@ import type { Range } from './range.js';
 /** A process: its handles (null once closed) and mappings (null once unmapped or failed). */
 export interface Proc {
   readonly fds: Map<string, Area | null>;
+  /**
+   * Open fds no handle names any more: `open` or `dup` over a live handle leaves the old fd open
+   * (the probe never closes what the script did not close), so its area lives until the process exits.
+   */
+  readonly unnamed: Area[];
   readonly maps: Map<string, Mapping | null>;
   readImpliesExec: boolean;
   /** `drop_cap sys_admin` ran in this process (or its parent before the fork): no CAP_SYS_ADMIN even as root. */

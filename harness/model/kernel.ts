@@ -41,7 +41,7 @@ export class Kernel implements KernelState {
     readonly features: Features,
     readonly env: Environment = DEFAULT_ENVIRONMENT,
   ) {
-    this.procs.set('p0', { fds: new Map(), maps: new Map(), readImpliesExec: false, noSysAdmin: false });
+    this.procs.set('p0', { fds: new Map(), unnamed: [], maps: new Map(), readImpliesExec: false, noSysAdmin: false });
   }
 
   /** PAGE_ALIGN in the kernel's size_t. */
@@ -181,7 +181,7 @@ export class Kernel implements KernelState {
         const area = new Area(this.nextArea++, this.features.flavor, op.mode === 'rdwr');
         if (area.kind === 'memfd') area.file = new Backing(this.nextIno++, 0n, this.env.pageSize);
         this.areas.set(area.id, area);
-        proc.fds.set(op.r, area);
+        this.rename(proc, op.r, area);
         return ok(0);
       }
       case 'close': {
@@ -193,12 +193,10 @@ export class Kernel implements KernelState {
       }
       case 'dup': {
         const area = proc.fds.get(op.from) ?? null;
-        const old = proc.fds.get(op.r) ?? null;
         if (area === null) return fail('EBADF');
-        // The new handle replaces whatever it named before, as a fresh fd number would.
-        if (old !== null && old !== area && --old.refs === 0) this.release(old);
-        if (old !== area) area.refs++;
-        proc.fds.set(op.r, area);
+        // A new fd on the same open file description (even `dup r0 r0`).
+        area.refs++;
+        this.rename(proc, op.r, area);
         return ok(0);
       }
       case 'mmap':
@@ -248,8 +246,10 @@ export class Kernel implements KernelState {
         this.shrinkerDeferred = undefined;
         return ok(0);
       case 'fork': {
-        const child: Proc = { fds: new Map(proc.fds), maps: new Map(), readImpliesExec: proc.readImpliesExec, noSysAdmin: proc.noSysAdmin };
+        const child: Proc = { fds: new Map(proc.fds), unnamed: [...proc.unnamed], maps: new Map(), readImpliesExec: proc.readImpliesExec, noSysAdmin: proc.noSysAdmin };
+        // The child gets a copy of every open fd, named or not.
         for (const a of proc.fds.values()) if (a !== null) a.refs++;
+        for (const a of proc.unnamed) a.refs++;
         // Shared pages stay shared (the same backing); private pages, holes and per-page
         // protections are copied into the child.
         for (const [h, m] of proc.maps) child.maps.set(h, m === null ? null : cloneMapping(m, m.area, m.backing));
@@ -259,13 +259,25 @@ export class Kernel implements KernelState {
       case 'exit': {
         const child = this.procs.get(op.child);
         if (child === undefined) return stateError(op.child);
-        for (const a of child.fds.values()) if (a !== null && --a.refs === 0) this.release(a);
+        // Exit closes every fd of the child, the ones no handle names included.
+        for (const a of [...child.fds.values(), ...child.unnamed]) if (a !== null && --a.refs === 0) this.release(a);
         this.procs.delete(op.child);
         return ok(0);
       }
       default:
         return this.fdOp(proc, op, choice, variant);
     }
+  }
+
+  /**
+   * Points handle `r` at a new fd on `area`. An fd the handle named stays open, unnamed: the probe
+   * closes only what `close` asks for (seen on the vm target's 5.10 driver: the old area's
+   * unpinned ranges stay on the LRU, PURGE_ALL_CACHES counts them).
+   */
+  private rename(proc: Proc, r: string, area: Area): void {
+    const old = proc.fds.get(r) ?? null;
+    if (old !== null) proc.unnamed.push(old);
+    proc.fds.set(r, area);
   }
 
   /** munmap of a window inside a mapping (`munmap_range`): the pages become holes. */
@@ -501,9 +513,10 @@ export class Kernel implements KernelState {
     for (const [name, p] of this.procs) {
       const fds = new Map<string, Area | null>();
       for (const [h, a] of p.fds) fds.set(h, a === null ? null : areaOf(a));
+      const unnamed = p.unnamed.map(areaOf);
       const maps = new Map<string, Mapping | null>();
       for (const [h, m] of p.maps) maps.set(h, m === null ? null : cloneMapping(m, areaOf(m.area), fileOf(m.backing)));
-      k.procs.set(name, { fds, maps, readImpliesExec: p.readImpliesExec, noSysAdmin: p.noSysAdmin });
+      k.procs.set(name, { fds, unnamed, maps, readImpliesExec: p.readImpliesExec, noSysAdmin: p.noSysAdmin });
     }
     return k;
   }

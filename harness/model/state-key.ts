@@ -71,6 +71,8 @@ export function stateKey(k: Kernel, zeroIsHole = false, above = ''): string {
       h.str(hd);
       h.num(a?.id ?? -1);
     }
+    h.num(-4);
+    for (const a of p.unnamed) h.num(a.id);
     for (const [hd, m] of p.maps) {
       h.str(hd);
       if (m === null) {

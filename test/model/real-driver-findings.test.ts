@@ -11,7 +11,7 @@ import { QUIET } from '../../harness/check/worlds.js';
 import { DEFAULT_ENVIRONMENT, profileById } from '../../harness/model/profile.js';
 import { parseScript } from '../../harness/ops/parse.js';
 import type { OpResult } from '../../harness/ops/result.js';
-import { READ_ONLY_SHARED, WRAPPED } from '../support/findings.js';
+import { READ_ONLY_SHARED, UNNAMED_FDS, WRAPPED } from '../support/findings.js';
 
 const OPTS = { ...QUIET, otherUsers: false };
 
@@ -113,5 +113,40 @@ describe('findings of the real 5.10 driver (vm target)', () => {
     const v = judge(parseScript(READ_ONLY_SHARED), observed, profileById('c-final'), DEFAULT_ENVIRONMENT, OPTS);
     assert.equal(v.kind, 'consistent', JSON.stringify(v));
     assert.equal(results(READ_ONLY_SHARED).find((r) => r.i === 22)?.errno, 'ENXIO');
+  });
+  it('open or dup over a live handle leaves the old fd open: its area is not released, its unpinned ranges stay on the LRU until the process exits (§3.9; fs/file.c dup, the probe closes only on `close`)', () => {
+    // Found while widening the generator (issue 12 §6): the model released the area a `dup` handle
+    // had named. Observed on vm:x86_64 (Debian 11's 5.10.262 driver) with `exec`: PURGE_ALL_CACHES
+    // still counted the old area's page, and a child's exit released the fds it no longer named.
+    const head = 'open r0\nset_size r0 4096\nmmap m0 r0 4096 3 shared 0\nunpin r0 0 4096\n';
+    const purgeAll = (text: string): number | string | undefined => {
+      const r = results(text).filter((x) => x.op === 'purge_all').at(-1);
+      return r?.errno ?? r?.ret;
+    };
+    // dup r0 r1: r0's first fd is still open.
+    assert.equal(purgeAll(`${head}open r1\nset_size r1 4096\ndup r0 r1\npurge_all r1\n`), 1);
+    // dup r0 r0 then close r0: one of the two fds is still open.
+    assert.equal(purgeAll(`${head}dup r0 r0\nclose r0\nopen r1\npurge_all r1\n`), 1);
+    // In a child: its unnamed fd keeps the area after the parent closes, until the child exits.
+    const child = `${head}open r1\nfork p1\np1: dup r0 r1\nclose r0\n`;
+    assert.equal(purgeAll(`${child}purge_all r1\nexit p1\n`), 1);
+    assert.equal(purgeAll(`${child}exit p1\npurge_all r1\n`), 0);
+    // open over a live handle in a child: the same.
+    assert.equal(purgeAll(`${head}fork p1\np1: open r0\nclose r0\npurge_all r0\n`), 'EBADF');
+    assert.equal(purgeAll(`${head}open r1\nfork p1\np1: open r0\nclose r0\npurge_all r1\nexit p1\n`), 1);
+    assert.equal(purgeAll(`${head}open r1\nfork p1\np1: open r0\nclose r0\nexit p1\npurge_all r1\n`), 0);
+    // Recorded on vm:x86_64 (Debian 11's 5.10.262 driver); test/vm runs the same script on the guest.
+    const observed: OpResult[] = [
+      {"i":1,"op":"open","ret":0}, {"i":2,"op":"set_size","ret":0}, {"i":3,"op":"mmap","ret":0}, {"i":4,"op":"unpin","ret":0},
+      {"i":5,"op":"dup","ret":0}, {"i":6,"op":"close","ret":0}, {"i":7,"op":"open","ret":0}, {"i":8,"op":"purge_all","ret":1},
+      {"i":9,"op":"open","ret":0}, {"i":10,"op":"set_size","ret":0}, {"i":11,"op":"mmap","ret":0}, {"i":12,"op":"unpin","ret":0},
+      {"i":13,"op":"fork","ret":0}, {"i":14,"op":"dup","proc":"p1","ret":0}, {"i":15,"op":"close","ret":0}, {"i":16,"op":"purge_all","ret":1},
+      {"i":17,"op":"exit","ret":0}, {"i":18,"op":"open","ret":0}, {"i":19,"op":"set_size","ret":0}, {"i":20,"op":"mmap","ret":0},
+      {"i":21,"op":"unpin","ret":0}, {"i":22,"op":"fork","ret":0}, {"i":23,"op":"open","proc":"p2","ret":0}, {"i":24,"op":"close","ret":0},
+      {"i":25,"op":"exit","ret":0}, {"i":26,"op":"purge_all","ret":0},
+    ];
+    const v = judge(parseScript(UNNAMED_FDS), observed, profileById('c-final'), DEFAULT_ENVIRONMENT, OPTS);
+    assert.equal(v.kind, 'consistent', JSON.stringify(v));
+    assert.deepEqual(results(UNNAMED_FDS).filter((r) => r.op === 'purge_all').map((r) => r.ret), [1, 1, 0]);
   });
 });

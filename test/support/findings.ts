@@ -56,3 +56,36 @@ check m7 0 4096
 lseek r4 0 data
 mincore m7 0 16384
 `;
+
+/**
+ * `dup` and `open` over live handles: the fds they no longer name stay open (the probe closes only
+ * on `close`), in the main process and in children until they exit; PURGE_ALL_CACHES counts what
+ * is still on the LRU (1, 1, then 0).
+ */
+export const UNNAMED_FDS = `open r0
+set_size r0 4096
+mmap m0 r0 4096 3 shared 0
+unpin r0 0 4096
+dup r0 r0
+close r0
+open r1
+purge_all r1
+open r2
+set_size r2 4096
+mmap m2 r2 4096 3 shared 0
+unpin r2 0 4096
+fork p1
+p1: dup r2 r1
+close r2
+purge_all r1
+exit p1
+open r3
+set_size r3 4096
+mmap m3 r3 4096 3 shared 0
+unpin r3 0 4096
+fork p2
+p2: open r3
+close r3
+exit p2
+purge_all r1
+`;
