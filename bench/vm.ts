@@ -30,7 +30,7 @@ async function casesPerSecond(target: VmTarget, cases: number): Promise<number> 
   const facts = await target.facts();
   const env = environmentFromHello(facts.hello);
   const profile = profileById('c-final');
-  const texts = generateCases(settingsForTarget({ pageSize: env.pageSize, root: env.root, memfd: false }, 30), cases, 1)
+  const texts = generateCases(settingsForTarget({ pageSize: env.pageSize, root: env.root, memfd: false, ioctlEmulation: env.ioctlEmulation }, 30), cases, 1)
     .filter((t) => !/drop_caches|pressure/.test(t)); // those restore a fresh guest: timed by the boot figure
   const t0 = Date.now();
   for (const text of texts) {

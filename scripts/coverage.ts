@@ -144,7 +144,7 @@ async function main(argv: readonly string[]): Promise<number> {
     // Case i is judged as for target kind i mod 6, generated as `run` generates for such a target.
     TARGETS.forEach(({ env: delta, world }, e) => {
       const env = { ...DEFAULT_ENVIRONMENT, ...delta };
-      const settings = settingsForTarget({ pageSize: env.pageSize, root: env.root, memfd: profile.features.flavor === 'memfd' }, 40);
+      const settings = settingsForTarget({ pageSize: env.pageSize, root: env.root, memfd: profile.features.flavor === 'memfd', ioctlEmulation: env.ioctlEmulation }, 40);
       generateCases(settings, opts.cases, opts.seed).forEach((text, i) => {
         if (i % TARGETS.length !== e) return;
         run(text, profile, env, world);

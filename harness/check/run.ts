@@ -269,9 +269,9 @@ export async function judgeCase(
   };
 }
 
-/** Generation settings for a target: its page size, memfd or not, drop_caches only with root. */
+/** Generation settings for a target: its page size, memfd or not, drop_caches only with root, the probe under qemu-user or not. */
 export function settingsFor(p: PreparedTarget, length: number): GenerateSettings {
-  return settingsForTarget({ pageSize: p.env.pageSize, root: p.env.root, memfd: p.profile.features.flavor === 'memfd' }, length);
+  return settingsForTarget({ pageSize: p.env.pageSize, root: p.env.root, memfd: p.profile.features.flavor === 'memfd', ioctlEmulation: p.env.ioctlEmulation }, length);
 }
 
 /** A case that never ran, or was cut by the stop: recorded as skipped with why. */

@@ -314,9 +314,8 @@ export function seekFile(area: Area, b: Backing, offset: number, whence: Whence)
     if (off < 0n || off >= b.iSize) return fail('ENXIO');
     const ps = BigInt(b.pageSize);
     const limit = b.pageLimit();
-    let p = Number(off / ps);
     const want = whence === 'data';
-    while (p < limit && b.pages.has(p) !== want) p++;
+    const p = want ? firstPageFrom(b, Number(off / ps), limit) : firstHoleFrom(b, Number(off / ps), limit);
     if (p >= limit) {
       if (want) return fail('ENXIO');
       pos = b.iSize;
@@ -328,4 +327,21 @@ export function seekFile(area: Area, b: Backing, offset: number, whence: Whence)
   }
   area.pos = pos;
   return ok(Number(pos));
+}
+
+/**
+ * The lowest page at or after `from` that the file holds, or `limit`. By the pages held, not
+ * page by page: a sparse file may span 2^50 pages (a region near MAX_LFS_FILESIZE).
+ */
+function firstPageFrom(b: Backing, from: number, limit: number): number {
+  let best = limit;
+  for (const p of b.pages.keys()) if (p >= from && p < best) best = p;
+  return best;
+}
+
+/** The lowest page at or after `from` that the file does not hold, or `limit` (at most `pages.size` steps). */
+function firstHoleFrom(b: Backing, from: number, limit: number): number {
+  let p = from;
+  while (p < limit && b.pages.has(p)) p++;
+  return p;
 }

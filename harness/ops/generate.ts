@@ -30,6 +30,11 @@ export interface GenerateSettings {
   readonly maxPages: number;
   /** Relative weights per op family (0 turns one off). */
   readonly mix: Readonly<Record<OpFamily, number>>;
+  /**
+   * The probe runs under qemu-user: the emulator, not the kernel, decides what an mprotect across
+   * a munmap'ed hole did (kernel.ts), so nothing touches the mapping after one.
+   */
+  readonly emulated: boolean;
 }
 
 /** The op families the generator mixes. */
@@ -44,41 +49,56 @@ export type OpFamily =
  */
 export const DEFAULT_MIX: Readonly<Record<OpFamily, number>> = {
   unpin: 25, pin: 20, status: 10, purge: 8, drop: 2, check: 8, fill: 3, file: 5, prot: 3, errors: 3, mapping: 8, fds: 2, fork: 3, bulk: 1,
-  size: 4, name: 3, raw: 5, memory: 8, lifecycle: 2, personality: 1, seals: 2, pressure: 0.3,
+  size: 4, name: 3, raw: 8, memory: 8, lifecycle: 2, personality: 1, seals: 2, pressure: 0.6,
 };
 
 /** Default settings for a page size. */
 export function defaultSettings(pageSize: number, memfd = false): GenerateSettings {
   // On memfd regions seals are where the flavour's own answers are (§6, §7.1).
-  return { pageSize, length: 40, memfd, maxPages: 12, mix: memfd ? { ...DEFAULT_MIX, seals: 10 } : DEFAULT_MIX };
+  return { pageSize, length: 40, memfd, maxPages: 12, mix: memfd ? { ...DEFAULT_MIX, seals: 10 } : DEFAULT_MIX, emulated: false };
 }
 
 /**
  * The settings `run` generates with for a target: its page size, memfd regions where the
- * profile's regions are memfds, and no drop_caches or pressure without root (drop_caches could
- * only say EACCES; pressure is left to root targets, whose memory the harness may load).
+ * profile's regions are memfds, no drop_caches or pressure without root (drop_caches could
+ * only say EACCES; pressure is left to root targets, whose memory the harness may load), and
+ * no touch after an mprotect across a hole where the probe runs under qemu-user (its facts'
+ * `ioctlEmulation`; qemu-aarch64 7.2 hung on such a store, and the model leaves the mprotect's
+ * effect to the emulator). A vm guest or a device runs the probe on a real kernel, which answers it.
  */
-export function settingsForTarget(target: { readonly pageSize: number; readonly root: boolean; readonly memfd: boolean }, length: number): GenerateSettings {
+export function settingsForTarget(target: { readonly pageSize: number; readonly root: boolean; readonly memfd: boolean; readonly ioctlEmulation: 'none' | 'qemu-user' }, length: number): GenerateSettings {
   const s = defaultSettings(target.pageSize, target.memfd);
-  return { ...s, length, mix: { ...s.mix, drop: target.root ? s.mix.drop : 0, pressure: target.root ? s.mix.pressure : 0 } };
+  return { ...s, length, mix: { ...s.mix, drop: target.root ? s.mix.drop : 0, pressure: target.root ? s.mix.pressure : 0 }, emulated: target.ioctlEmulation === 'qemu-user' };
 }
+
+/**
+ * A vast region: 2^62 bytes, a backing file far past 2^53 that a 64-bit kernel still creates
+ * (below MAX_LFS_FILESIZE), so the pin checks run on sizes no double holds (the model's bigint
+ * path). Two things are never asked of it: SEEK_END (the offset, past 2^53, is no result a JSON
+ * number carries exactly) and UNPIN with len 0 (where len 0 is "to the end" in 64 bits, the
+ * range would hold 2^50 pages, which a drop_caches walks 128 at a time, on the guest and in the model).
+ */
+const VAST = 1n << 62n;
 
 /**
  * Huge region sizes, as functions of the page size: around 2^31 and 2^32 (int truncation of
  * GET_SIZE, len == 0 past 4 GiB, u32 overflow), low 32 bits that read as an errno (-22, -4095),
- * unaligned, and beyond MAX_LFS_FILESIZE (the first mmap fails with EINVAL). `memfd` sizes stay
- * below 2^53 (ftruncate takes a count).
+ * unaligned, {@link VAST}, and beyond MAX_LFS_FILESIZE (the first mmap fails with EINVAL). `memfd`
+ * sizes stay below 2^53 (ftruncate takes a count).
  */
 function hugeSizes(ps: bigint, memfd: boolean): bigint[] {
   const g31 = 1n << 31n;
   const g32 = 1n << 32n;
   const common = [g31, g31 + 2n * ps, g32 - ps, g32, g32 + 2n * ps, g32 + ps + 1n, 0xffff_ffean, 0xffff_f001n, (1n << 33n) + ps];
-  return memfd ? common : [...common, 1n << 63n, (1n << 64n) - 1n, (1n << 64n) - ps];
+  return memfd ? common : [...common, VAST, 1n << 63n, (1n << 64n) - 1n, (1n << 64n) - ps];
 }
 
-/** SET_SIZE values for a later set_size: small page counts, zero, unaligned, huge. */
+/**
+ * SET_SIZE values for a later set_size: small page counts, zero, unaligned, huge. Not
+ * {@link VAST}: the region is then taken as a small one, whose unpins may say len 0.
+ */
 function sizeValues(ps: bigint, maxPages: number): bigint[] {
-  return [0n, ps, 2n * ps + 1n, BigInt(maxPages) * ps, ...hugeSizes(ps, false)];
+  return [0n, ps, 2n * ps + 1n, BigInt(maxPages) * ps, ...hugeSizes(ps, false).filter((v) => v !== VAST)];
 }
 
 /**
@@ -86,14 +106,20 @@ function sizeValues(ps: bigint, maxPages: number): bigint[] {
  * 32-bit compat ones of SET_SIZE, SET_PROT_MASK and GET_FILE_ID; numbers in the ashmem type
  * outside the set; a tty number (TCGETS); and the VFS's own (`harness/model/vfs-ioctl.ts`: FIOCLEX,
  * FIONCLEX, FIONBIO, FIOASYNC, FIONREAD, FIOQSIZE, FIBMAP, FIGETBSZ, FIFREEZE and FITHAW, which a
- * tmpfs device node refuses, FS_IOC_FIEMAP, the flags and fsxattr ioctls). None changes anything
- * outside the fd: the clone/dedupe ioctls, which name another file, are left out.
+ * tmpfs device node refuses, FS_IOC_FIEMAP, the flags and fsxattr ioctls, the clone and dedupe
+ * requests, which the model leaves open). None changes anything: the clone and dedupe requests
+ * name the ashmem fd as the one written to, or no file to write at all.
  */
 const RAW_COMMANDS = [
   0x41007701, 0x81007702, 0x40087703, 0x7704, 0x40087705, 0x7706, 0x40087707, 0x40087708, 0x7709, 0x770a, 0x8008770b,
   0x40047703, 0x40047705, 0x8004770b, 0x7700, 0x770c, 0x77ff,
   0x5401, 0x5451, 0x5450, 0x5421, 0x5452, 0x541b, 0x5460, 0x1, 0x2, 0xc0045877, 0xc0045878, 0xc020660b,
   0x80086601, 0x40086602, 0x80046601, 0x40046602, 0x801c581f, 0x401c5820,
+  // FICLONE and FICLONERANGE (the ashmem fd is the destination: a character device is never cloned
+  // into; the source fd is only read), FIDEDUPERANGE (the ashmem fd is the source; a zeroed
+  // request names no destination), FS_IOC_GETFSUUID and FS_IOC_GETFSSYSFSPATH (6.8+), and x86-64's
+  // compat FS_IOC_RESVSP_32 (reads a struct, then refuses a character device).
+  0x40049409, 0x4020940d, 0xc0189436, 0x80111500, 0x80811501, 0x402c5828,
 ] as const;
 
 /**
@@ -121,16 +147,18 @@ type Abstract =
   | { t: 'ioctl_buf'; reg: number; cmd: number; off: number; len: number; text: number }
   | { t: 'set_name_at_page_end'; reg: number; name: string; repeat: number }
   | { t: 'munmap_range'; map: number; off: number; len: number; then: number }
+  | { t: 'mincore'; map: number; off: number; len: number }
   | { t: 'drop_cap'; reg: number; child: boolean }
   | { t: 'mmap'; reg: number; pages: number; prot: number; kind: MapKind; off: number; shape: number; mask: number; reprot: number }
   | { t: 'munmap'; map: number }
   | { t: 'mprotect'; map: number; prot: number }
   | { t: 'touch'; map: number; off: number; len: number; byte: number; store: boolean }
   | { t: 'dup'; reg: number }
+  | { t: 'dup_onto'; reg: number; onto: number }
   | { t: 'close'; reg: number; reopen: boolean }
   | { t: 'personality'; rie: boolean }
   | { t: 'add_seals'; reg: number; seals: number }
-  | { t: 'truncate'; reg: number; value: number }
+  | { t: 'truncate'; reg: number; value: number; odd: number }
   | { t: 'pressure'; mib: number }
   | { t: 'fork'; reg: number; off: number; len: number; kind: 'pin' | 'unpin' | 'fill' | 'check' | 'close' | 'outlive' }
   // A region of its own with many unpinned ranges, so one shrinker batch (128) is exceeded (§5.2).
@@ -227,8 +255,9 @@ function abstractOp(s: GenerateSettings): fc.Arbitrary<Abstract> {
       // Raw numbers with a plain value, or with a pointer to bytes (an ashmem_pin, a name, an int flag).
       weight: w.raw,
       arbitrary: fc.oneof(
-        { weight: 1, arbitrary: fc.record({ t: fc.constant('ioctl' as const), reg, cmd: fc.nat(RAW_COMMANDS.length - 1), arg: fc.nat(RAW_ARGS.length - 1) }) },
-        { weight: 2, arbitrary: fc.record({ t: fc.constant('ioctl_buf' as const), reg, cmd: fc.nat(BUF_COMMANDS.length - 1), off: page, len: fc.nat(4), text: fc.nat(4) }) },
+        // Every number as likely as any other (fast-check's bias would favour the first few).
+        { weight: 1, arbitrary: fc.record({ t: fc.constant('ioctl' as const), reg, cmd: fc.noBias(fc.nat(RAW_COMMANDS.length - 1)), arg: fc.nat(RAW_ARGS.length - 1) }) },
+        { weight: 2, arbitrary: fc.record({ t: fc.constant('ioctl_buf' as const), reg, cmd: fc.noBias(fc.nat(BUF_COMMANDS.length - 1)), off: page, len: fc.nat(4), text: fc.nat(4) }) },
       ),
     },
     {
@@ -246,18 +275,28 @@ function abstractOp(s: GenerateSettings): fc.Arbitrary<Abstract> {
         { weight: 4, arbitrary: fc.record({ t: fc.constant('touch' as const), map: mapIndex, off: fc.nat(s.maxPages * s.pageSize), len: fc.integer({ min: 1, max: 2 * s.pageSize }), byte: fc.integer({ min: 0, max: 255 }), store: fc.boolean() }) },
         { weight: 2, arbitrary: fc.record({ t: fc.constant('mprotect' as const), map: mapIndex, prot: fc.constantFrom(0, 1, 3, 4, 5, 7) }) },
         { weight: 1, arbitrary: fc.record({ t: fc.constant('munmap' as const), map: mapIndex }) },
-        // A hole inside a mapping: faults there, mprotect and mincore over it fail with ENOMEM.
-        { weight: 2, arbitrary: fc.record({ t: fc.constant('munmap_range' as const), map: mapIndex, off: fc.nat(s.maxPages), len: fc.nat(5), then: fc.nat(4) }) },
+        // A hole inside a mapping: faults there, mprotect and mincore over it fail with ENOMEM; a hole
+        // at the start leaves mprotect nothing to change.
+        { weight: 2, arbitrary: fc.record({ t: fc.constant('munmap_range' as const), map: mapIndex, off: fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.nat(s.maxPages) }), len: fc.nat(5), then: fc.nat(4) }) },
+        // Residency of a window of a whole mapping, whatever its protection (qemu-user answers PROT_NONE pages itself).
+        { weight: 1, arbitrary: fc.record({ t: fc.constant('mincore' as const), map: mapIndex, off: fc.nat(s.maxPages), len: fc.nat(s.maxPages) }) },
       ),
     },
-    { weight: w.fds, arbitrary: fc.record({ t: fc.constant('dup' as const), reg }) },
+    {
+      weight: w.fds,
+      arbitrary: fc.oneof(
+        { weight: 2, arbitrary: fc.record({ t: fc.constant('dup' as const), reg }) },
+        // Over a live handle (its own included): the fd it named stays open, unnamed, with its area.
+        { weight: 1, arbitrary: fc.record({ t: fc.constant('dup_onto' as const), reg, onto: fc.nat(2) }) },
+      ),
+    },
     {
       // close (the last one releases the area's ranges, §3.9), and a fresh open under the same handle.
       weight: w.lifecycle,
       arbitrary: fc.oneof(
         { weight: 4, arbitrary: fc.record({ t: fc.constant('close' as const), reg, reopen: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }) }) },
         // Dropping CAP_SYS_ADMIN (PURGE_ALL_CACHES: EPERM even as root), mostly in a child so the case keeps purging.
-        { weight: 1, arbitrary: fc.record({ t: fc.constant('drop_cap' as const), reg, child: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }) }) },
+        { weight: 1, arbitrary: fc.record({ t: fc.constant('drop_cap' as const), reg, child: fc.oneof({ weight: 2, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }) }) },
       ),
     },
     { weight: w.personality, arbitrary: fc.record({ t: fc.constant('personality' as const), rie: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }) }) },
@@ -265,9 +304,15 @@ function abstractOp(s: GenerateSettings): fc.Arbitrary<Abstract> {
       // memfd seals and ftruncate (EINVAL on an ashmem fd, §6, §7.1).
       weight: w.seals,
       arbitrary: fc.oneof(
-        { weight: 2, arbitrary: fc.record({ t: fc.constant('add_seals' as const), reg, seals: fc.constantFrom(1, 1, 2, 4, 4, 8, 16, 6, 31) }) },
+        // 0x40: no seal of any kernel so far (EINVAL); 0x20 is F_SEAL_EXEC from 6.3 on, left out.
+        { weight: 2, arbitrary: fc.record({ t: fc.constant('add_seals' as const), reg, seals: fc.constantFrom(1, 1, 2, 4, 4, 8, 16, 6, 31, 0x40) }) },
         { weight: 1, arbitrary: fc.record({ t: fc.constant('get_seals' as const), reg }) },
-        { weight: 2, arbitrary: fc.record({ t: fc.constant('truncate' as const), reg, value: small(8) }) },
+        // Sizes around the current one; some end inside a page (the tail of a written page is zeroed).
+        { weight: 2, arbitrary: fc.record({ t: fc.constant('truncate' as const), reg, value: small(8), odd: fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: s.pageSize - 1 }) }) }) },
+        // What the seals refuse: a write that grows the file (F_SEAL_GROW) or any write (F_SEAL_WRITE),
+        // and a prot mask without PROT_WRITE, which the memfd shim turns into F_SEAL_FUTURE_WRITE (§7.1).
+        { weight: 1, arbitrary: fc.record({ t: fc.constant('write' as const), reg }) },
+        { weight: 1, arbitrary: fc.record({ t: fc.constant('set_prot' as const), reg, prot: fc.constantFrom(0, 1, 3, 5, 7) }) },
       ),
     },
     { weight: w.pressure, arbitrary: fc.record({ t: fc.constant('pressure' as const), mib: fc.integer({ min: 8, max: 32 }) }) },
@@ -313,6 +358,7 @@ function render(s: GenerateSettings, regions: readonly Region[], body: readonly 
   const window = s.maxPages * ps;
   const lines: string[] = [];
   const size = (r: Region): bigint => (r.huge >= 0 ? (huges[r.huge] as bigint) : BigInt(r.pages * ps - r.short));
+  const vast = (r: Region): boolean => r.huge >= 0 && huges[r.huge] === VAST;
   // Bytes of the region a mapping may cover: all of a small region, a window of a huge one.
   const span = (r: Region): number => (r.huge >= 0 ? window : r.pages * ps - r.short);
   const setSize = (h: string, v: bigint): string => (s.memfd ? `truncate ${h} ${v}` : `set_size ${h} ${v < 0n ? v : `0x${v.toString(16)}`}`);
@@ -360,7 +406,7 @@ function render(s: GenerateSettings, regions: readonly Region[], body: readonly 
       lines.push('drop_caches', `check m${k + 10} 0 ${bytes}`, `close r${k + 10}`);
       continue;
     }
-    if (a.t === 'touch' || a.t === 'mprotect' || a.t === 'munmap' || a.t === 'munmap_range') {
+    if (a.t === 'touch' || a.t === 'mprotect' || a.t === 'munmap' || a.t === 'munmap_range' || a.t === 'mincore') {
       const m = maps.length === 0 ? undefined : (maps[maps.length - 1 - (a.map % maps.length)] as LiveMap);
       if (m === undefined) { lines.push('get_size r0'); continue; }
       if (m.holed) { lines.push(`munmap ${m.name}`); m.live = false; continue; }
@@ -374,13 +420,24 @@ function render(s: GenerateSettings, regions: readonly Region[], body: readonly 
         const whole = Math.min(m.len, off + n + ps);
         if (a.then === 1) lines.push(`check ${m.name} 0 ${whole}`);
         else if (a.then === 2) lines.push(`fill ${m.name} 0 ${whole} 0x3c`);
-        // (No touch after the mprotect: under qemu-user the emulator decides what it did, kernel.ts.)
-        else if (a.then === 3) lines.push(`mprotect ${m.name} ${a.off % 2 === 0 ? 1 : 3}`);
-        else if (a.then === 4) lines.push(`mincore ${m.name} 0 ${m.len}`);
+        else if (a.then === 3) {
+          // The pages before the hole took the new protection, the rest kept theirs: a touch across
+          // the hole shows which (not under qemu-user, where the emulator decides what it did, kernel.ts).
+          lines.push(`mprotect ${m.name} ${a.off % 2 === 0 ? 1 : 3}`);
+          if (!s.emulated) lines.push(a.len % 2 === 0 ? `check ${m.name} 0 ${whole}` : `fill ${m.name} 0 ${whole} 0x2d`);
+        } else if (a.then === 4) {
+          // The whole mapping, or only the pages before the hole (no hole in the window).
+          lines.push(`mincore ${m.name} 0 ${a.off % 2 === 1 && off >= ps ? Math.floor(off / ps) * ps : m.len}`);
+        }
         m.holed = true;
         continue;
       }
       if (a.t === 'munmap') { lines.push(`munmap ${m.name}`); m.live = false; continue; }
+      if (a.t === 'mincore') {
+        const off = Math.min(a.off, Math.ceil(m.len / ps) - 1) * ps;
+        lines.push(`mincore ${m.name} ${off} ${Math.min(a.len * ps, m.len - off)}`);
+        continue;
+      }
       if (a.t === 'mprotect') { lines.push(`mprotect ${m.name} ${a.prot}`); continue; }
       // A window inside the mapping (else the probe refuses it as a `state` error).
       const off = a.off % m.len;
@@ -394,7 +451,8 @@ function render(s: GenerateSettings, regions: readonly Region[], body: readonly 
     switch (a.t) {
       case 'pin': case 'unpin': case 'status': {
         if (r.huge >= 0) {
-          lines.push(`${a.t} ${R} ${farOffset(a.far, a.off, size(r), bps) + (a.odd ? 1n : 0n)} ${farLength(a.far, a.len, bps)}`);
+          const len = farLength(a.far, a.len, bps);
+          lines.push(`${a.t} ${R} ${farOffset(a.far, a.off, size(r), bps) + (a.odd ? 1n : 0n)} ${len === 0n && a.t === 'unpin' && vast(r) ? bps : len}`);
           break;
         }
         const off = Math.min(a.off, r.pages) * ps + (a.odd ? 1 : 0);
@@ -415,7 +473,7 @@ function render(s: GenerateSettings, regions: readonly Region[], body: readonly 
       }
       case 'read': lines.push(`read ${R} ${a.len}`); break;
       case 'write': lines.push(`write ${R} ${ps}`); break;
-      case 'lseek': lines.push(`lseek ${R} ${a.negative ? -(a.off + 1) : a.off} ${a.whence}`); break;
+      case 'lseek': lines.push(`lseek ${R} ${a.negative ? -(a.off + 1) : a.off} ${a.whence === 'end' && vast(r) ? 'set' : a.whence}`); break;
       case 'set_prot': lines.push(`set_prot ${R} ${a.prot}`); break;
       case 'set_size': {
         const values = sizeValues(bps, s.maxPages);
@@ -426,7 +484,7 @@ function render(s: GenerateSettings, regions: readonly Region[], body: readonly 
         lines.push(`${a.t} ${R} ${quote(latin1(a.name))}${a.repeat > 1 ? `*${a.repeat}` : ''}`);
         if (a.t === 'set_name' && a.get) lines.push(`get_name ${R}`);
         break;
-      case 'ioctl_buf': lines.push(`ioctl_buf ${R} 0x${(BUF_COMMANDS[a.cmd] as number).toString(16)} ${quote(bufferBytes(a.text, a.off * ps, a.len * ps))}`); break;
+      case 'ioctl_buf': lines.push(`ioctl_buf ${R} 0x${(BUF_COMMANDS[a.cmd] as number).toString(16)} ${quote(bufferBytes(a.text, a.off * ps, (vast(r) ? Math.max(1, a.len) : a.len) * ps))}`); break;
       case 'drop_cap':
         if (!a.child) { lines.push('drop_cap sys_admin'); break; }
         lines.push(`fork p${++forks}`, `p${forks}: drop_cap sys_admin`, `p${forks}: purge_all ${R}`, `exit p${forks}`);
@@ -456,6 +514,14 @@ function render(s: GenerateSettings, regions: readonly Region[], body: readonly 
         lines.push(`dup ${d} ${R}`, `status ${d} 0 0`, `close ${d}`);
         break;
       }
+      case 'dup_onto': {
+        const j = a.onto % state.length;
+        lines.push(`dup r${j} ${R}`);
+        // r{j} names this area from here on; its mapping m{j} stays on the old one, so fills and
+        // checks through r{j} become status (a window of this region may not fit m{j}).
+        if (j !== k) state[j] = { ...r, mapped: false };
+        break;
+      }
       case 'close': {
         lines.push(`close ${R}`);
         if (!a.reopen) break;
@@ -468,7 +534,7 @@ function render(s: GenerateSettings, regions: readonly Region[], body: readonly 
       }
       case 'add_seals': lines.push(`add_seals ${R} ${a.seals}`); break;
       case 'get_seals': lines.push(`get_seals ${R}`); break;
-      case 'truncate': lines.push(`truncate ${R} ${a.value === 0 ? 0 : Math.max(1, r.pages + a.value - 4) * ps - (a.value === 8 ? 1 : 0)}`); break;
+      case 'truncate': lines.push(`truncate ${R} ${a.value === 0 ? 0 : Math.max(1, r.pages + a.value - 4) * ps - (a.value === 8 ? 1 : a.odd)}`); break;
       case 'fork': {
         const p = `p${++forks}`;
         const off = Math.min(a.off, r.pages) * ps;
@@ -482,7 +548,7 @@ function render(s: GenerateSettings, regions: readonly Region[], body: readonly 
           break;
         }
         const child =
-          a.kind === 'pin' || a.kind === 'unpin' ? `${a.kind} ${R} ${off} ${Math.min(a.len, r.pages) * ps}`
+          a.kind === 'pin' || a.kind === 'unpin' ? `${a.kind} ${R} ${off} ${(vast(r) ? Math.max(1, Math.min(a.len, r.pages)) : Math.min(a.len, r.pages)) * ps}`
           : a.kind === 'close' ? `close ${R}`
           : maps.length === 0 || (maps[a.off % maps.length] as LiveMap).holed ? `status ${R} 0 0`
           : touchInChild(a.kind, maps[a.off % maps.length] as LiveMap, ps);

@@ -89,3 +89,29 @@ close r3
 exit p2
 purge_all r1
 `;
+
+/**
+ * A vast region (2^62 bytes: a backing file past 2^53, below MAX_LFS_FILESIZE) as generated cases
+ * use it: mapped with MAP_NORESERVE, pinned past u32 (EINVAL), unpinned, purged, sought.
+ */
+export const VAST = `open r0
+set_size r0 0x4000000000000000
+mmap m0 r0 49152 3 shared_noreserve 0
+fill m0 0 49152 7
+get_size r0
+unpin r0 0xffffe000 0x80001000
+unpin r0 0xfffff000 0
+status r0 0 0
+unpin r0 0x80000000 0x80001000
+status r0 0x80000000 0
+unpin r0 4096 8192
+unpin r0 4097 4096
+status r0 4096 4096
+drop_caches
+check m0 0 49152
+lseek r0 0 hole
+lseek r0 4096 data
+lseek r0 8192 data
+lseek r0 49152 data
+read r0 5
+`;

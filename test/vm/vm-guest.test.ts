@@ -20,7 +20,7 @@ import { environmentFromHello } from '../../harness/check/environment.js';
 import { QUIET } from '../../harness/check/worlds.js';
 import { profileById } from '../../harness/model/profile.js';
 import { parseScript } from '../../harness/ops/parse.js';
-import { UNNAMED_FDS, WRAPPED } from '../support/findings.js';
+import { UNNAMED_FDS, VAST, WRAPPED } from '../support/findings.js';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
 const CLI = path.join(ROOT, 'bin', 'ashmem-harness.js');
@@ -213,13 +213,16 @@ describe('vm target: a real ashmem driver in a QEMU guest (x86_64, both x86 ABIs
     }
   });
 
-  it('findings of the real driver hold on it: fds that open or dup no longer name stay open (test/model/real-driver-findings.test.ts)', async () => {
+  it('findings of the real driver hold on it: fds that open or dup no longer name stay open; a vast region (test/model/real-driver-findings.test.ts)', async () => {
     const t = new VmTarget({ arch: 'x86_64', abi: 'x86_64', id: 'vm:x86_64' });
     try {
       const o = await t.exec(UNNAMED_FDS);
       const v = judge(parseScript(UNNAMED_FDS), o.results, profileById('c-final'), environmentFromHello(o.hello), { ...QUIET, otherUsers: false });
       assert.equal(v.kind, 'consistent', JSON.stringify(v).slice(0, 600));
       assert.deepEqual(o.results.filter((r) => r.op === 'purge_all').map((r) => r.ret), [1, 1, 0]);
+      const w = await t.exec(VAST);
+      const vw = judge(parseScript(VAST), w.results, profileById('c-final'), environmentFromHello(w.hello), { ...QUIET, otherUsers: false, shrinker: 'batches' });
+      assert.equal(vw.kind, 'consistent', JSON.stringify(vw).slice(0, 600));
     } finally {
       await t.close();
     }
