@@ -222,7 +222,7 @@ export class Kernel implements KernelState {
         if (m === null) return stateError(op.m);
         if (op.offset + op.len > m.len) return { error: 'state', message: `window [${op.offset}, ${op.offset + op.len}) is outside mapping ${op.m} of ${m.len} bytes` };
         if (op.kind === 'mincore') {
-          if (this.env.ioctlEmulation === 'qemu-user' && (m.holes !== null || this.noAccessIn(m, op.offset, op.len))) return EMULATED_MEMORY;
+          if (this.env.ioctlEmulation === 'qemu-user' && (m.holes !== null || this.unreadableIn(m, op.offset, op.len))) return EMULATED_MEMORY;
           return this.holeIn(m, op.offset, op.len) ? fail('ENOMEM') : ok(0);
         }
         const { pageSize, execImpliesRead } = this.env;
@@ -328,14 +328,17 @@ export class Kernel implements KernelState {
     return undefined;
   }
 
-  /** True when [offset, offset+len) of a mapping touches an unmapped page. */
-  /** Some page of the window has no access rights (PROT_NONE). */
-  private noAccessIn(m: Mapping, offset: number, len: number): boolean {
+  /**
+   * Some page of the window lacks PROT_READ (write-only, exec-only or PROT_NONE): qemu-user
+   * before 8.1 checks a mincore range for guest read access (linux-user/syscall.c).
+   */
+  private unreadableIn(m: Mapping, offset: number, len: number): boolean {
     const ps = this.env.pageSize;
-    for (let j = Math.floor(offset / ps); j < Math.ceil((offset + len) / ps); j++) if ((protOf(m, j) & 7) === 0) return true;
+    for (let j = Math.floor(offset / ps); j < Math.ceil((offset + len) / ps); j++) if ((protOf(m, j) & PROT_READ) === 0) return true;
     return false;
   }
 
+  /** True when [offset, offset+len) of a mapping touches an unmapped page. */
   private holeIn(m: Mapping, offset: number, len: number): boolean {
     if (m.holes === null || len === 0) return false;
     const ps = this.env.pageSize;
@@ -525,8 +528,9 @@ export class Kernel implements KernelState {
 /**
  * Under qemu-user the guest's address space is the emulator's: a munmap'ed hole stays reserved
  * (so mprotect across it succeeds) and mincore refuses pages the guest may not read (ENOMEM for
- * PROT_NONE), as its page flags, not the kernel's vmas, decide. Seen with qemu-user 7.2 on this
- * project's hosts; the model leaves those answers to the emulator.
+ * PROT_NONE, write-only and exec-only pages before qemu 8.1), as its page flags, not the kernel's
+ * vmas, decide. Seen with qemu-user 7.2 on this project's hosts; the model leaves those answers
+ * to the emulator.
  */
 const EMULATED_MEMORY: Answer = { error: UNMODELLED, message: 'under qemu-user the emulator answers mprotect and mincore over unmapped or PROT_NONE guest pages' };
 

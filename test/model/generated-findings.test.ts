@@ -44,4 +44,15 @@ describe('divergences found by generated cases', () => {
     assert.deepEqual(w[4], { i: 5, op: 'lseek', ret: 4096 });
     assert.deepEqual(w[5], { i: 6, op: 'read', ret: 12288, rle: [[0, 12288]] }); // the store stayed private
   });
+  it('under qemu-user, mincore over any page the guest may not read is the emulator\'s answer (write-only, exec-only, PROT_NONE)', () => {
+    // Found by generated cases on local:arm64-v8a (qemu-aarch64 7.2, `run --seed 11`, case-48, shrunk):
+    // mincore of a write-only mapping -> ENOMEM. qemu before 8.1 locks the range VERIFY_READ
+    // (linux-user/syscall.c TARGET_NR_mincore; 8.1 changed it to VERIFY_NONE), so a page without
+    // PAGE_READ fails there, before any host call.
+    const text = 'open r0\nmmap m0 r0 16384 2 shared_noreserve 0\nmmap m1 r0 8192 4 private 0\nmmap m2 r0 8192 1 private 0\nmincore m0 12288 4096\nmincore m1 0 8192\nmincore m2 0 8192\n';
+    const native = run('linux-memfd', text).slice(4).map((x) => ('ret' in x ? x.ret : x));
+    assert.deepEqual(native, [0, 0, 0]);
+    const emulated = run('linux-memfd', text, { ...DEFAULT_ENVIRONMENT, ioctlEmulation: 'qemu-user' }).slice(4);
+    assert.deepEqual(emulated.map((x) => ('error' in x ? x.error : 'ret' in x ? x.ret : x)), ['unmodelled', 'unmodelled', 0]);
+  });
 });
