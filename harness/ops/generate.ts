@@ -278,7 +278,7 @@ function abstractOp(s: GenerateSettings): fc.Arbitrary<Abstract> {
         // A hole inside a mapping: faults there, mprotect and mincore over it fail with ENOMEM; a hole
         // at the start leaves mprotect nothing to change.
         { weight: 2, arbitrary: fc.record({ t: fc.constant('munmap_range' as const), map: mapIndex, off: fc.oneof({ weight: 1, arbitrary: fc.constant(0) }, { weight: 3, arbitrary: fc.nat(s.maxPages) }), len: fc.nat(5), then: fc.nat(4) }) },
-        // Residency of a window of a whole mapping, whatever its protection (qemu-user answers PROT_NONE pages itself).
+        // Residency of a window of a whole mapping, whatever its protection (qemu-user answers unreadable pages itself).
         { weight: 1, arbitrary: fc.record({ t: fc.constant('mincore' as const), map: mapIndex, off: fc.nat(s.maxPages), len: fc.nat(s.maxPages) }) },
       ),
     },
