@@ -88,6 +88,12 @@ export class VmTarget implements Target {
   private bootKind: 'booted' | 'restored' = 'booted';
   private readonly workDir: string;
   private closed = false;
+  /**
+   * Test only ({@link PANIC_AFTER_ENV}): the case count after which the guest is made to panic,
+   * NaN when unset. Read once here: it is a hook of the test that spawns the harness, not a
+   * setting that changes while a target runs.
+   */
+  private readonly panicAfter = Number(process.env[PANIC_AFTER_ENV] ?? 'NaN');
 
   constructor(readonly spec: VmTargetSpec, private readonly options: VmOptions = {}) {
     this.id = spec.id;
@@ -266,8 +272,7 @@ export class VmTarget implements Target {
     if (needsFreshBoot(script) && this.casesSinceBoot > 0) await this.restart();
     const g = await this.running();
     this.casesRun += 1;
-    const panicAfter = Number(process.env[PANIC_AFTER_ENV] ?? 'NaN');
-    if (this.casesRun === panicAfter + 1) {
+    if (this.casesRun === this.panicAfter + 1) {
       // A real oops path: sysrq-c dereferences NULL in the kernel, and oops=panic ends QEMU.
       await g.shell('echo c > /proc/sysrq-trigger', CONTROL_MS).catch(() => undefined);
     }
