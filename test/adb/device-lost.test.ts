@@ -83,6 +83,20 @@ for (const backend of adbBackends()) describe(`adb target: a device lost mid-run
     assert.match(error.message, new RegExp(d.daemon.serial.replace(/\./g, '\\.')));
   });
 
+  it('a device that refuses a case\'s shell as it goes away is lost, not a failed command (the server notices a moment later)', async function () {
+    const { device: d, target } = await device(false);
+    await target.facts();
+    // The refusal reaches the target before the adb server drops the device: the target must
+    // give the server the moment it gives a cut stream, not conclude "still attached" at once.
+    d.daemon.refuseNextOpenThenVanish(300);
+    const error = await target.exec(caseScript(1)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    assert.ok(error instanceof AdbDeviceVanishedError, String(error));
+    assert.deepEqual(error.partial, []);
+  });
+
   it('keeps the partial results of an agent-mode case', async function () {
     const { device: d, target } = await device(true, { mode: 'agent' });
     await target.facts();

@@ -26,6 +26,15 @@ import { bounded, sleep } from './timeout.js';
  */
 const adbkit = createRequire(import.meta.url)('@devicefarmer/adbkit') as typeof AdbkitModule;
 
+/**
+ * Whether adbkit reports that the server or the device ended a request: a FAIL answer (a service
+ * the device refused to open comes back as FAIL "closed") or a connection that ended early. A
+ * device going away often shows first this way, before the server has noticed the lost transport.
+ */
+export function isAdbRequestEnded(error: unknown): boolean {
+  return error instanceof adbkit.Parser.FailError || error instanceof adbkit.Parser.PrematureEOFError;
+}
+
 /** A device as the server lists it. */
 export interface AdbDeviceEntry {
   readonly serial: string;

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OpResult } from '../../ops/result.js';
 import { ProbeMissingError, TargetError, TargetTimeoutError, type ExecOutcome, type ProbeHello, type Target, type TargetFacts } from '../target.js';
-import type { AdbServer } from './adb-server.js';
+import { isAdbRequestEnded, type AdbServer } from './adb-server.js';
 import { AgentConnectionLost, AgentSession } from './agent.js';
 import { readDeviceFacts, type DeviceFacts } from './device-facts.js';
 import { AdbCommandError, AdbDeviceVanishedError, AdbError, AdbServerError } from './errors.js';
@@ -371,8 +371,10 @@ export class AdbTarget implements Target {
   private async classify(error: unknown, partial: readonly OpResult[]): Promise<'server' | Error> {
     if (error instanceof ProbeMissingError || error instanceof AdbDeviceVanishedError || error instanceof AdbServerError) return error;
     if (!(await this.server.reachable())) return 'server';
-    const cut = error instanceof StreamCut || error instanceof AgentConnectionLost;
-    // The server needs a moment to notice a dropped transport; poll briefly before concluding.
+    // A device that goes away cuts the streams it was serving, or refuses the service being
+    // opened as it goes (FAIL "closed"), and the server needs a moment to notice the dropped
+    // transport: poll briefly before concluding that the device is still there.
+    const cut = error instanceof StreamCut || error instanceof AgentConnectionLost || isAdbRequestEnded(error);
     const deadline = Date.now() + (cut ? 3000 : 0);
     for (;;) {
       let state: string;

@@ -82,6 +82,8 @@ export class LoopbackAdbd {
   private nextId = 1;
   private boundPort = 0;
   private readonly counts: OpenCounts = { shell: 0, exec: 0, sync: 0, tcp: 0, other: 0 };
+  /** Set by {@link refuseNextOpenThenVanish}: how long after the refusal the device vanishes. */
+  private vanishAfterRefusalMs: number | undefined;
   /** Every service string opened, in order (capped), for diagnostics. */
   readonly openLog: string[] = [];
 
@@ -179,6 +181,16 @@ export class LoopbackAdbd {
     this.dropConnections();
   }
 
+  /**
+   * The next service opened is refused (CLSE, as adbd answers a service it cannot start) and the
+   * device vanishes `ms` later: a device going away while a service starts, whose loss the adb
+   * server learns of only after the refusal (a powered-off guest's daemon may see its command's
+   * connection close before its lifeline's).
+   */
+  refuseNextOpenThenVanish(ms: number): void {
+    this.vanishAfterRefusalMs = ms;
+  }
+
   /** Stops, and closes the device (a scratch folder we made is removed). */
   async close(): Promise<void> {
     const server = this.server;
@@ -262,6 +274,14 @@ export class LoopbackAdbd {
   private open(stream: AdbStream): void {
     const service = stream.service;
     if (this.openLog.length < 10000) this.openLog.push(service);
+    const vanishMs = this.vanishAfterRefusalMs;
+    if (vanishMs !== undefined) {
+      this.vanishAfterRefusalMs = undefined;
+      this.counts.other += 1;
+      stream.refuse();
+      setTimeout(() => this.kill(), vanishMs);
+      return;
+    }
     if (service.startsWith('shell:')) {
       this.counts.shell += 1;
       this.device.subprocess(stream, service.slice('shell:'.length), true);
