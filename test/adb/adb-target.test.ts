@@ -24,13 +24,13 @@ import {
   probeBinaryPath,
   rootGate,
   skipReason,
-  type AdbServer,
   type AdbTargetOptions,
 } from '../../harness/targets/adb/index.js';
 import { ProbeMissingError, TargetError, TargetTimeoutError } from '../../harness/targets/target.js';
-import { adbBackends, type BackendDevice } from '../support/adb-backends.js';
+import { adbBackends, sizeOp, type BackendDevice } from '../support/adb-backends.js';
+import { useAdbSuite } from '../support/adb-suite.js';
 import { TMPDIR_PROPERTY } from '../support/loopback-adbd/index.js';
-import { ADB_BIN, connectLoopback, startPrivateAdbServer } from '../support/private-adb-server.js';
+import { ADB_BIN } from '../support/private-adb-server.js';
 import { skipUnlessNative } from '../probe/support.js';
 
 /** A deterministic script whose results do not depend on the backend's timing. */
@@ -46,20 +46,23 @@ const SCRIPT = [
   '',
 ].join('\n');
 
-/** The op that sizes a region on a probe backend: ftruncate on memfd, ASHMEM_SET_SIZE on ashmem. */
-function sizeOp(backend: string): string {
-  return backend === 'ashmem' ? 'set_size' : 'truncate';
-}
-
 for (const backend of adbBackends()) describe(`adb target through the real adb server and the loopback daemon, on ${backend.title}`, function () {
   this.timeout(90_000);
-  let stop: () => Promise<void> = async () => undefined;
-  let server: AdbServer;
-  let port = 0;
+  const suite = useAdbSuite(backend, {
+    suiteDevice: {
+      abis: ['x86_64', 'x86'],
+      properties: { 'ro.build.version.sdk': '30', 'ro.build.version.release': '11', 'sys.use_memfd': 'true', 'ro.product.model': 'Loopback' },
+    },
+  });
+  // The suite's device, its serial, and the private server's port, once `before` has run.
   let device: BackendDevice;
   let serial = '';
-  const targets: AdbTarget[] = [];
-  const extra: BackendDevice[] = [];
+  let port = 0;
+  before(() => {
+    device = suite.suiteDevice;
+    serial = device.daemon.serial;
+    port = suite.port;
+  });
 
   /** The probe run on the device around adb: what the target must reproduce exactly. */
   const localResults = (script: string): Promise<OpResult[]> => device.probeDirect(script);
@@ -73,36 +76,8 @@ for (const backend of adbBackends()) describe(`adb target through the real adb s
   const modeOf = async (file: string): Promise<number> => Number.parseInt((await onDevice(`stat -c %a ${file}`)).trim(), 8);
   const listDir = async (dir: string): Promise<string[]> => (await onDevice(`ls -A ${dir}`)).split('\n').filter((l) => l !== '');
 
-  function target(options: Partial<AdbTargetOptions> = {}): AdbTarget {
-    const t = new AdbTarget({ server, serial, deviceDir: device.daemon.scratchDir, ...options });
-    targets.push(t);
-    return t;
-  }
-
-  before(async function () {
-    this.timeout(300_000); // a first vm boot with an empty snapshot cache boots for real (TCG)
-    await backend.setup();
-    const started = await startPrivateAdbServer();
-    stop = started.stop;
-    server = started.server;
-    port = started.port;
-    device = await backend.device({
-      abis: ['x86_64', 'x86'],
-      properties: { 'ro.build.version.sdk': '30', 'ro.build.version.release': '11', 'sys.use_memfd': 'true', 'ro.product.model': 'Loopback' },
-    });
-    serial = await connectLoopback(server, device.daemon);
-  });
-
-  afterEach(async function () {
-    for (const t of targets.splice(0)) await t.close();
-    for (const d of extra.splice(0)) await d.close();
-  });
-
-  after(async function () {
-    await device?.close();
-    await stop();
-    await backend.teardown();
-  });
+  /** A target on the suite's device. */
+  const target = (options: Partial<AdbTargetOptions> = {}): AdbTarget => suite.target(device, options);
 
   it('reads device facts from the property table and the device, and the probe hello', async function () {
     const t = target();
@@ -226,13 +201,10 @@ for (const backend of adbBackends()) describe(`adb target through the real adb s
   });
 
   it('makes the probe executable in the hello round trip even where push ignores the mode, from any shell folder', async function () {
-    const strict = await backend.device({ abis: ['x86_64'], syncIgnoresMode: true });
-    extra.push(strict);
-    await connectLoopback(server, strict.daemon);
+    const strict = await suite.connectedDevice({ abis: ['x86_64'], syncIgnoresMode: true });
     // A device folder other than the shell's working folder, as /data/local/tmp is on Android.
     const dir = `${strict.daemon.scratchDir}/probe-dir`;
-    const t = new AdbTarget({ server, serial: strict.daemon.serial, deviceDir: dir });
-    targets.push(t);
+    const t = suite.target(strict, { deviceDir: dir });
     const facts = await t.facts();
     assert.equal(facts.hello.abi, 'x86_64');
     assert.equal(facts.hello.backend, backend.probeBackend);
@@ -265,14 +237,13 @@ for (const backend of adbBackends()) describe(`adb target through the real adb s
   it('fails set-up with a TargetError naming the folder when the push is refused', async function () {
     if (backend.name === 'host') {
       // This machine has no /data/local/tmp the daemon may write (writes are confined).
-      const t = new AdbTarget({ server, serial });
-      targets.push(t);
+      const t = new AdbTarget({ server: suite.server, serial });
+      suite.closeAfter(t);
       assert.equal(t.deviceDir, '/data/local/tmp');
       await assert.rejects(t.facts(), (e: unknown) => e instanceof AdbCommandError && e instanceof TargetError && /\/data\/local\/tmp\/ashmem-probe failed/.test(e.message) && /confined/.test(e.message));
     } else {
       // In the guest the default folder exists and is writable; /proc is not.
-      const t = new AdbTarget({ server, serial, deviceDir: '/proc/ashmem-harness' });
-      targets.push(t);
+      const t = target({ deviceDir: '/proc/ashmem-harness' });
       await assert.rejects(t.facts(), (e: unknown) => e instanceof AdbCommandError && /\/proc\/ashmem-harness\/ashmem-probe failed/.test(e.message) && /can't create directory/.test(e.message));
     }
   });
@@ -321,17 +292,17 @@ for (const backend of adbBackends()) describe(`adb target through the real adb s
 
   it('resolves adb:all, adb:SERIAL and adb:SERIAL@HOST:PORT over --adb-server, and names a missing serial', async function () {
     const all = await openAdbTargets('adb:all', { servers: [`127.0.0.1:${port}`], deviceDir: device.daemon.scratchDir });
-    targets.push(...all);
+    suite.closeAfter(...all);
     assert.deepEqual(all.map((t) => t.id), [`adb:${serial}`]);
     const one = await openAdbTargets(`adb:${serial}@127.0.0.1:${port}`, { servers: [`127.0.0.1:${port}`], deviceDir: device.daemon.scratchDir });
-    targets.push(...one);
+    suite.closeAfter(...one);
     assert.equal(one[0]?.serial, serial);
     assert.deepEqual((await one[0]?.exec(SCRIPT))?.results, await localResults(SCRIPT));
     await assert.rejects(openAdbTargets('adb:emulator-5554', { servers: [`127.0.0.1:${port}`] }), (e: unknown) => e instanceof AdbDeviceNotFoundError && /emulator-5554/.test(e.message) && e.message.includes(serial));
   });
 
   it('advertises its scratch folder for deviceDir through a property', async function () {
-    const props = await server.client.getDevice(serial).getProperties();
+    const props = await suite.server.client.getDevice(serial).getProperties();
     assert.equal((props as Record<string, string>)[TMPDIR_PROPERTY], device.daemon.scratchDir);
   });
 

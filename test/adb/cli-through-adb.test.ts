@@ -10,7 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AdbServer } from '../../harness/targets/adb/index.js';
-import { adbBackends, type AdbBackend, type BackendDevice } from '../support/adb-backends.js';
+import { adbBackends } from '../support/adb-backends.js';
+import { useAdbSuite } from '../support/adb-suite.js';
 import { exitWithin, fileLines, startCli, waitFor } from '../support/cli-process.js';
 import { LoopbackAdbd } from '../support/loopback-adbd/index.js';
 import { connectLoopback, requireProbe, startPrivateAdbServer } from '../support/private-adb-server.js';
@@ -120,34 +121,24 @@ describe('CLI through adb (real adb server, loopback devices)', function () {
  */
 describe('CLI through adb to a vm guest (real adb server, the real ashmem driver)', function () {
   this.timeout(300_000);
-  let stop: () => Promise<void> = async () => undefined;
-  let port = 0;
-  let server: AdbServer;
-  let backend: AdbBackend | undefined;
-  let device: BackendDevice | undefined;
+  const backend = adbBackends().find((b) => b.name === 'vm');
+  assert.ok(backend !== undefined);
+  const suite = useAdbSuite(backend, { suiteDevice: { abis: ['x86_64', 'x86'], root: 'restart', shellUid: 2000 } });
+  // The suite device's serial and the private server's port, once `before` has run.
   let serial = '';
+  let port = 0;
+  before(() => {
+    serial = suite.suiteDevice.daemon.serial;
+    port = suite.port;
+  });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-adb-vm-'));
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   interface Report {
     targets: { id: string; profile: string; profileReason: string; facts: { hello: { backend: string; uid: number }; android?: { root: boolean } } }[];
     cases: { id: string; status: string; reason?: string }[];
   }
   const report = (dir: string): Report => JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')) as Report;
-
-  before(async function () {
-    backend = adbBackends().find((b) => b.name === 'vm');
-    assert.ok(backend !== undefined);
-    await backend.setup();
-    ({ server, port, stop } = await startPrivateAdbServer());
-    device = await backend.device({ abis: ['x86_64', 'x86'], root: 'restart', shellUid: 2000 });
-    serial = await connectLoopback(server, device.daemon);
-  });
-  after(async () => {
-    await device?.close();
-    await stop();
-    await backend?.teardown();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
 
   it('conform --target adb:SERIAL --agent --try-root: every scenario passes on the driver, as root, profile c-final by fingerprint', async () => {
     const out = path.join(tmp, 'conform');
@@ -179,32 +170,26 @@ describe('CLI through adb to a vm guest (real adb server, the real ashmem driver
   });
 
   it('run --target adb:all over two guests, one powered off mid-run: the other runs every case left, the lost one is reported, exit 2', async () => {
-    assert.ok(backend !== undefined);
-    const victim = await backend.device({ abis: ['x86_64', 'x86'], own: true });
-    try {
-      await connectLoopback(server, victim.daemon);
-      const out = path.join(tmp, 'lost');
-      const cases = 30;
-      const p = startCli(['run', '--target', 'adb:all', '--adb-server', `127.0.0.1:${port}`, '--quiet', '--cases', String(cases), '--length', '10', '--out', out]);
-      const id = `adb:${victim.daemon.serial}`;
-      await waitFor(() => fileLines(path.join(out, 'results.jsonl')).filter((l) => l.includes(`"target":"${id}"`)).length >= 3, 120_000, `3 cases on ${id}`);
-      await victim.lose();
-      const { code } = await exitWithin(p, 180_000);
-      assert.equal(code, 2, p.out() + p.err());
-      const rep = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as {
-        cases: { id: string; target: string; status: string; reason?: string }[];
-        lost?: { id: string; error: string; casesDone: number }[];
-      };
-      assert.equal(rep.cases.length, cases);
-      assert.equal(new Set(rep.cases.map((c) => c.id)).size, cases);
-      // Every case judged on a driver (a divergence would be the model's finding, with its repro).
-      assert.deepEqual(rep.cases.filter((c) => c.status !== 'passed' && c.status !== 'diverged').map((c) => `${c.id} on ${c.target}: ${c.status} ${c.reason ?? ''}`), []);
-      assert.deepEqual((rep.lost ?? []).map((l) => [l.id, l.error]), [[id, 'AdbDeviceVanishedError']]);
-      assert.ok((rep.lost?.[0]?.casesDone ?? 0) >= 3);
-      // What the lost guest delivered is on disk.
-      assert.ok(fileLines(path.join(out, 'raw.jsonl')).filter((l) => l.includes(`"target":"${id}"`)).length >= 3);
-    } finally {
-      await victim.close();
-    }
+    const victim = await suite.connectedDevice({ abis: ['x86_64', 'x86'], own: true });
+    const out = path.join(tmp, 'lost');
+    const cases = 30;
+    const p = startCli(['run', '--target', 'adb:all', '--adb-server', `127.0.0.1:${port}`, '--quiet', '--cases', String(cases), '--length', '10', '--out', out]);
+    const id = `adb:${victim.daemon.serial}`;
+    await waitFor(() => fileLines(path.join(out, 'results.jsonl')).filter((l) => l.includes(`"target":"${id}"`)).length >= 3, 120_000, `3 cases on ${id}`);
+    await victim.lose();
+    const { code } = await exitWithin(p, 180_000);
+    assert.equal(code, 2, p.out() + p.err());
+    const rep = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as {
+      cases: { id: string; target: string; status: string; reason?: string }[];
+      lost?: { id: string; error: string; casesDone: number }[];
+    };
+    assert.equal(rep.cases.length, cases);
+    assert.equal(new Set(rep.cases.map((c) => c.id)).size, cases);
+    // Every case judged on a driver (a divergence would be the model's finding, with its repro).
+    assert.deepEqual(rep.cases.filter((c) => c.status !== 'passed' && c.status !== 'diverged').map((c) => `${c.id} on ${c.target}: ${c.status} ${c.reason ?? ''}`), []);
+    assert.deepEqual((rep.lost ?? []).map((l) => [l.id, l.error]), [[id, 'AdbDeviceVanishedError']]);
+    assert.ok((rep.lost?.[0]?.casesDone ?? 0) >= 3);
+    // What the lost guest delivered is on disk.
+    assert.ok(fileLines(path.join(out, 'raw.jsonl')).filter((l) => l.includes(`"target":"${id}"`)).length >= 3);
   });
 });

@@ -6,60 +6,28 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { prepareTargets, runCases } from '../../harness/check/run.js';
 import { judgeOptionsFor } from '../../harness/commands.js';
 import type { OpResult } from '../../harness/ops/result.js';
-import { AdbDeviceVanishedError, AdbTarget, runSharded, type AdbServer, type AdbTargetOptions } from '../../harness/targets/adb/index.js';
+import { AdbDeviceVanishedError, runSharded, type AdbTarget, type AdbTargetOptions } from '../../harness/targets/adb/index.js';
 import { DeviceVanishedError } from '../../harness/targets/target.js';
-import { adbBackends, type BackendDevice } from '../support/adb-backends.js';
-import { connectLoopback, startPrivateAdbServer } from '../support/private-adb-server.js';
+import { adbBackends, numberedCase, type BackendDevice } from '../support/adb-backends.js';
+import { useAdbSuite } from '../support/adb-suite.js';
 
 for (const backend of adbBackends()) describe(`adb target: a device lost mid-run, on ${backend.title}`, function () {
   // Each test boots a guest of its own (about a second from the snapshot; minutes for a real
   // TCG boot if another checkout's initramfs replaced the snapshot meanwhile).
   this.timeout(300_000);
-  let stop: () => Promise<void> = async () => undefined;
-  let server: AdbServer;
-  const devices: BackendDevice[] = [];
-  const targets: AdbTarget[] = [];
-  const outs: string[] = [];
-  /** The op that sizes a region: ftruncate on memfd, ASHMEM_SET_SIZE on the guest's driver. */
-  const size = backend.probeBackend === 'ashmem' ? 'set_size' : 'truncate';
+  const suite = useAdbSuite(backend);
 
   /** A device and a target on it; `own` for one that will be lost. */
   async function device(own: boolean, options: Partial<AdbTargetOptions> = {}): Promise<{ device: BackendDevice; target: AdbTarget }> {
-    const d = await backend.device({ abis: ['x86_64'], own });
-    devices.push(d);
-    await connectLoopback(server, d.daemon);
-    const target = new AdbTarget({ server, serial: d.daemon.serial, deviceDir: d.daemon.scratchDir, timeouts: { deviceMs: 8000 }, ...options });
-    targets.push(target);
-    return { device: d, target };
+    const d = await suite.connectedDevice({ abis: ['x86_64'], own });
+    return { device: d, target: suite.target(d, { timeouts: { deviceMs: 8000 }, ...options }) };
   }
 
-  function caseScript(n: number): string {
-    return `open r0\n${size} r0 4096\nmmap m0 r0 4096 3 shared 0\nfill m0 0 4096 ${n % 256}\ncheck m0 0 4096\nclose r0\n`;
-  }
-
-  before(async function () {
-    this.timeout(300_000); // a first vm boot with an empty snapshot cache boots for real (TCG)
-    await backend.setup();
-    const started = await startPrivateAdbServer();
-    stop = started.stop;
-    server = started.server;
-  });
-
-  afterEach(async function () {
-    for (const t of targets.splice(0)) await t.close();
-    for (const d of devices.splice(0)) await d.close();
-    for (const o of outs.splice(0)) fs.rmSync(o, { recursive: true, force: true });
-  });
-
-  after(async function () {
-    await stop();
-    await backend.teardown();
-  });
+  const caseScript = (n: number): string => numberedCase(backend, n);
 
   it('keeps the results of a case cut mid-run (one shell per case)', async function () {
     const { device: d, target } = await device(true);
@@ -142,8 +110,7 @@ for (const backend of adbBackends()) describe(`adb target: a device lost mid-run
     const { device: d, target } = await device(true);
     const prepared = await prepareTargets([target], 'auto');
     if (backend.name === 'vm') assert.equal(prepared[0]?.info.profile, 'c-final');
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'adb-lost-'));
-    outs.push(out);
+    const out = suite.tempDir('adb-lost-');
     let n = 0;
     const { report, error } = await runCases(prepared, {
       cases: 12,

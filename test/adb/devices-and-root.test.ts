@@ -6,53 +6,27 @@
  * and the probe the adb target runs — are uid 0 and purge.
  */
 import assert from 'node:assert/strict';
-import type { AdbDeviceEntry, AdbServer } from '../../harness/targets/adb/index.js';
-import { AdbTarget } from '../../harness/targets/adb/index.js';
+import type { AdbDeviceEntry } from '../../harness/targets/adb/index.js';
 import { adbRoot } from '../../harness/targets/adb/root.js';
 import { RoundTripCounter } from '../../harness/targets/adb/round-trips.js';
 import { readAll } from '../../harness/targets/adb/shell-service.js';
 import type { Duplex } from 'node:stream';
-import { adbBackends, type BackendDevice } from '../support/adb-backends.js';
-import { connectLoopback, startPrivateAdbServer } from '../support/private-adb-server.js';
+import { adbBackends } from '../support/adb-backends.js';
+import { useAdbSuite } from '../support/adb-suite.js';
+import { connectLoopback } from '../support/private-adb-server.js';
 
 for (const backend of adbBackends()) describe(`adb target: device tracking and adb root, on ${backend.title}`, function () {
   this.timeout(60_000);
-  let stop: () => Promise<void> = async () => undefined;
-  let server: AdbServer;
-  const devices: BackendDevice[] = [];
-  const targets: AdbTarget[] = [];
-
-  async function device(options: Parameters<typeof backend.device>[0] = {}): Promise<BackendDevice> {
-    const d = await backend.device(options);
-    devices.push(d);
-    return d;
-  }
+  const suite = useAdbSuite(backend);
 
   async function shellOf(serial: string, command: string): Promise<string> {
-    return (await readAll((await server.client.getDevice(serial).shell(command)) as Duplex)).trim();
+    return (await readAll((await suite.server.client.getDevice(serial).shell(command)) as Duplex)).trim();
   }
-
-  before(async function () {
-    this.timeout(300_000); // a first vm boot with an empty snapshot cache boots for real (TCG)
-    await backend.setup();
-    const started = await startPrivateAdbServer();
-    stop = started.stop;
-    server = started.server;
-  });
-
-  afterEach(async function () {
-    for (const t of targets.splice(0)) await t.close();
-    for (const d of devices.splice(0)) await d.close();
-  });
-
-  after(async function () {
-    await stop();
-    await backend.teardown();
-  });
 
   it('tracks a device appearing and vanishing (the vm guest powered off)', async function () {
     this.timeout(300_000); // a guest of its own: see device-lost.test.ts
-    const d = await device({ own: true });
+    const server = suite.server;
+    const d = await suite.device({ own: true });
     const seen: (readonly AdbDeviceEntry[])[] = [];
     const untrack = await server.trackDevices((list) => seen.push(list));
     try {
@@ -74,8 +48,8 @@ for (const backend of adbBackends()) describe(`adb target: device tracking and a
 
   it('handles adb root on an image whose adbd restarts: waits (bounded) until the device is back', async function () {
     // In the guest the shells start as the shell user, so that root has something to change.
-    const d = await device({ root: 'restart', shellUid: 2000 });
-    await connectLoopback(server, d.daemon);
+    const server = suite.server;
+    const d = await suite.connectedDevice({ root: 'restart', shellUid: 2000 });
     const serial = d.daemon.serial;
     const uidBefore = await shellOf(serial, 'id -u');
     const device_ = server.client.getDevice(serial);
@@ -100,8 +74,8 @@ for (const backend of adbBackends()) describe(`adb target: device tracking and a
   });
 
   it('reports adb root on a production image as refused (or already root when the shell is root)', async function () {
-    const d = await device({ root: 'production', shellUid: 2000 });
-    await connectLoopback(server, d.daemon);
+    const server = suite.server;
+    const d = await suite.connectedDevice({ root: 'production', shellUid: 2000 });
     const uid = await shellOf(d.daemon.serial, 'id -u');
     const outcome = await adbRoot(server, server.client.getDevice(d.daemon.serial), new RoundTripCounter(), 10_000);
     assert.equal(outcome, uid === '0' ? 'already-root' : 'refused');
@@ -109,11 +83,9 @@ for (const backend of adbBackends()) describe(`adb target: device tracking and a
   });
 
   it('gates purge_all on the probe uid, and lifts the gate with adb root at set-up (tryRoot) on a debuggable image', async function () {
-    const d = await device({ root: 'restart', shellUid: 2000 });
-    await connectLoopback(server, d.daemon);
+    const d = await suite.connectedDevice({ root: 'restart', shellUid: 2000 });
     const script = 'open r0\nset_size r0 8192\nmmap m0 r0 8192 3 shared 0\nfill m0 0 8192 7\nunpin r0 0 0\npurge_all r0\nclose r0\n';
-    const plain = new AdbTarget({ server, serial: d.daemon.serial, deviceDir: d.daemon.scratchDir });
-    targets.push(plain);
+    const plain = suite.target(d);
     const device0 = await plain.deviceFacts();
     assert.equal(device0.debuggable, true);
     const gate = await plain.rootGate();
@@ -129,8 +101,7 @@ for (const backend of adbBackends()) describe(`adb target: device tracking and a
       assert.equal((purge(before) as { errno?: string }).errno, 'EPERM');
     }
     await plain.close();
-    const rooted = new AdbTarget({ server, serial: d.daemon.serial, deviceDir: d.daemon.scratchDir, tryRoot: true });
-    targets.push(rooted);
+    const rooted = suite.target(d, { tryRoot: true });
     const outcome = await rooted.rootOutcome();
     assert.equal(outcome, device0.uid === 0 ? 'not-tried' : 'restarted');
     const facts = await rooted.facts();

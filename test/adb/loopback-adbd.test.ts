@@ -13,12 +13,12 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Duplex } from 'node:stream';
-import type { AdbServer } from '../../harness/targets/adb/adb-server.js';
 import { freeLocalPort } from '../../harness/targets/adb/forward-service.js';
 import { readAll } from '../../harness/targets/adb/shell-service.js';
 import { adbBackends, type BackendDevice } from '../support/adb-backends.js';
 import { TMPDIR_PROPERTY, type LoopbackAdbd } from '../support/loopback-adbd/index.js';
-import { ADB_BIN, connectLoopback, startPrivateAdbServer } from '../support/private-adb-server.js';
+import { useAdbSuite } from '../support/adb-suite.js';
+import { ADB_BIN } from '../support/private-adb-server.js';
 
 /** Runs the adb CLI against the private server (bounded). */
 function adb(port: number, args: readonly string[]): Promise<{ stdout: string; stderr: string; code: number }> {
@@ -32,29 +32,17 @@ function adb(port: number, args: readonly string[]): Promise<{ stdout: string; s
 
 for (const backend of adbBackends()) describe(`loopback ADB daemon with the real adb server, serving ${backend.title}`, function () {
   this.timeout(60_000);
-  let stop: () => Promise<void> = async () => undefined;
-  let server: AdbServer;
-  let port = 0;
+  const suite = useAdbSuite(backend, { suiteDevice: { properties: { 'ro.product.model': 'Loopback 7', 'ro.build.version.sdk': '29' }, abis: ['x86_64', 'x86'] } });
+  // The suite's device, its daemon and serial, and the private server's port, once `before` has run.
   let device: BackendDevice;
   let daemon: LoopbackAdbd;
   let serial = '';
-
-  before(async function () {
-    this.timeout(300_000); // a first vm boot with an empty snapshot cache boots for real (TCG)
-    await backend.setup();
-    const started = await startPrivateAdbServer();
-    stop = started.stop;
-    server = started.server;
-    port = started.port;
-    device = await backend.device({ properties: { 'ro.product.model': 'Loopback 7', 'ro.build.version.sdk': '29' }, abis: ['x86_64', 'x86'] });
+  let port = 0;
+  before(() => {
+    device = suite.suiteDevice;
     daemon = device.daemon;
-    serial = await connectLoopback(server, daemon);
-  });
-
-  after(async function () {
-    await device?.close();
-    await stop();
-    await backend.teardown();
+    serial = daemon.serial;
+    port = suite.port;
   });
 
   it('is listed with the product, model and device of its banner', async function () {
@@ -172,18 +160,18 @@ for (const backend of adbBackends()) describe(`loopback ADB daemon with the real
   it('refuses tcp: to a device port nothing listens on, as adbd does', async function () {
     const before = daemon.openCounts().tcp;
     // 1 is a privileged port nothing here serves, on this machine or in the guest.
-    await assert.rejects(server.client.getDevice(serial).openTcp(1));
+    await assert.rejects(suite.server.client.getDevice(serial).openTcp(1));
     assert.equal(daemon.openCounts().tcp, before + 1);
   });
 
   it('streams large output with flow control (adbkit shell)', async function () {
-    const stream = (await server.client.getDevice(serial).shell('head -c 3000000 /dev/zero')) as Duplex;
+    const stream = (await suite.server.client.getDevice(serial).shell('head -c 3000000 /dev/zero')) as Duplex;
     const text = await readAll(stream);
     assert.equal(text.length, 3_000_000);
   });
 
   it('feeds host bytes to an interactive shell: (no command) on its stdin', async function () {
-    const stream = (await server.client.getDevice(serial).shell('')) as Duplex;
+    const stream = (await suite.server.client.getDevice(serial).shell('')) as Duplex;
     stream.write('echo from-stdin $((6*7))\nexit\n');
     const text = await readAll(stream);
     assert.equal(text.trim(), 'from-stdin 42');

@@ -9,44 +9,26 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { prepareTargets, runCases } from '../../harness/check/run.js';
 import { judgeOptionsFor } from '../../harness/commands.js';
-import { AdbTarget, type AdbServer } from '../../harness/targets/adb/index.js';
+import type { AdbTarget } from '../../harness/targets/adb/index.js';
 import { DeviceVanishedError } from '../../harness/targets/target.js';
 import { adbBackends, type BackendDevice } from '../support/adb-backends.js';
-import type { LoopbackAdbd } from '../support/loopback-adbd/index.js';
-import { connectLoopback, startPrivateAdbServer } from '../support/private-adb-server.js';
+import { useAdbSuite } from '../support/adb-suite.js';
 
 for (const backend of adbBackends()) describe(`run over adb targets (two loopback devices, real adb server), on ${backend.title}`, function () {
   this.timeout(180_000);
-  let stop: () => Promise<void> = async () => undefined;
-  let server: AdbServer;
-  const daemons: LoopbackAdbd[] = [];
-  const served: BackendDevice[] = [];
-  const targets: AdbTarget[] = [];
-  const outs: string[] = [];
+  const suite = useAdbSuite(backend);
 
-  async function devices(n: number): Promise<AdbTarget[]> {
-    const made: AdbTarget[] = [];
+  /** `n` connected devices and a target on each. */
+  async function devices(n: number): Promise<{ device: BackendDevice; target: AdbTarget }[]> {
+    const made: { device: BackendDevice; target: AdbTarget }[] = [];
     for (let i = 0; i < n; i++) {
-      const d = await backend.device({ abis: ['x86_64'] });
-      served.push(d);
-      const daemon = d.daemon;
-      daemons.push(daemon);
-      await connectLoopback(server, daemon);
-      const t = new AdbTarget({ server, serial: daemon.serial, deviceDir: daemon.scratchDir, timeouts: { deviceMs: 5000 } });
-      targets.push(t);
-      made.push(t);
+      const device = await suite.connectedDevice({ abis: ['x86_64'] });
+      made.push({ device, target: suite.target(device, { timeouts: { deviceMs: 5000 } }) });
     }
     return made;
-  }
-
-  function outDir(): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'adb-run-'));
-    outs.push(dir);
-    return dir;
   }
 
   function rawLines(dir: string): Record<string, unknown>[] {
@@ -57,33 +39,13 @@ for (const backend of adbBackends()) describe(`run over adb targets (two loopbac
       .map((l) => JSON.parse(l) as Record<string, unknown>);
   }
 
-  before(async function () {
-    this.timeout(300_000); // a first vm boot with an empty snapshot cache boots for real (TCG)
-    await backend.setup();
-    const started = await startPrivateAdbServer();
-    stop = started.stop;
-    server = started.server;
-  });
-
-  afterEach(async function () {
-    for (const t of targets.splice(0)) await t.close();
-    daemons.length = 0;
-    for (const d of served.splice(0)) await d.close();
-    for (const o of outs.splice(0)) fs.rmSync(o, { recursive: true, force: true });
-  });
-
-  after(async function () {
-    await stop();
-    await backend.teardown();
-  });
-
   it('shards generated cases over both devices, streams raw results, and judges every case', async function () {
-    const [a, b] = await devices(2);
+    const [a, b] = (await devices(2)).map((d) => d.target);
     assert.ok(a !== undefined && b !== undefined);
     const prepared = await prepareTargets([a, b], 'auto');
     assert.deepEqual(prepared.map((p) => p.info.id), [a.id, b.id]);
     if (backend.name === 'vm') assert.deepEqual(prepared.map((p) => p.info.profile), ['c-final', 'c-final']);
-    const out = outDir();
+    const out = suite.tempDir('adb-run-');
     const { report, error } = await runCases(prepared, {
       cases: 12,
       seed: 7,
@@ -104,12 +66,12 @@ for (const backend of adbBackends()) describe(`run over adb targets (two loopbac
   });
 
   it('a device killed mid-run: the other goes on and runs every case, the lost one\'s case in flight included; the loss is recorded', async function () {
-    const [a, b] = await devices(2);
-    assert.ok(a !== undefined && b !== undefined);
+    const [first, second] = await devices(2);
+    assert.ok(first !== undefined && second !== undefined);
+    const [a, b] = [first.target, second.target];
+    const victim = second.device.daemon;
     const prepared = await prepareTargets([a, b], 'auto');
-    const victim = daemons[1];
-    assert.ok(victim !== undefined);
-    const out = outDir();
+    const out = suite.tempDir('adb-run-');
     let bCases = 0;
     let killedAt = '';
     const lostSeen: string[] = [];
@@ -157,12 +119,12 @@ for (const backend of adbBackends()) describe(`run over adb targets (two loopbac
   });
 
   it('every device lost: the case in flight is the error it met (with the logs), the cases left are not run, with why', async function () {
-    const [a] = await devices(1);
-    assert.ok(a !== undefined);
+    const [only] = await devices(1);
+    assert.ok(only !== undefined);
+    const a = only.target;
+    const victim = only.device.daemon;
     const prepared = await prepareTargets([a], 'auto');
-    const victim = daemons[0];
-    assert.ok(victim !== undefined);
-    const out = outDir();
+    const out = suite.tempDir('adb-run-');
     let n = 0;
     const { report, error } = await runCases(prepared, {
       cases: 20,

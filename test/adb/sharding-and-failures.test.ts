@@ -12,57 +12,26 @@ import {
   AdbMissingError,
   AdbServer,
   AdbServerError,
-  AdbTarget,
+  type AdbTarget,
   runSharded,
   shardRoundRobin,
 } from '../../harness/targets/adb/index.js';
 import { freeLocalPort } from '../../harness/targets/adb/forward-service.js';
 import { DeviceVanishedError } from '../../harness/targets/target.js';
-import { adbBackends, type BackendDevice } from '../support/adb-backends.js';
+import { adbBackends, numberedCase } from '../support/adb-backends.js';
+import { useAdbSuite } from '../support/adb-suite.js';
 import type { LoopbackAdbd } from '../support/loopback-adbd/index.js';
-import { connectLoopback, startPrivateAdbServer } from '../support/private-adb-server.js';
-
-/** Case n: a script whose results identify it (the bytes read back are n). `size` sizes the
- * region: `truncate` where the probe meets memfd (this machine), `set_size` on ashmem (the guest). */
-function caseScriptSized(size: string, n: number): string {
-  return `open r0\n${size} r0 4096\nmmap m0 r0 4096 3 shared 0\nfill m0 0 4096 ${n % 256}\ncheck m0 0 4096\nclose r0\n`;
-}
 
 for (const backend of adbBackends()) describe(`adb target: sharding, vanishing devices, adb server restarts, on ${backend.title}`, function () {
   this.timeout(120_000);
-  let stop: () => Promise<void> = async () => undefined;
-  let server: AdbServer;
-  const daemons: BackendDevice[] = [];
-  const targets: AdbTarget[] = [];
-  const caseScript = (n: number): string => caseScriptSized(backend.probeBackend === 'ashmem' ? 'set_size' : 'truncate', n);
+  const suite = useAdbSuite(backend);
+  const caseScript = (n: number): string => numberedCase(backend, n);
 
+  /** A connected device and a target on it. */
   async function device(): Promise<{ daemon: LoopbackAdbd; target: AdbTarget }> {
-    const d = await backend.device({ abis: ['x86_64'] });
-    daemons.push(d);
-    const daemon = d.daemon;
-    await connectLoopback(server, daemon);
-    const target = new AdbTarget({ server, serial: daemon.serial, deviceDir: daemon.scratchDir, timeouts: { deviceMs: 8000 } });
-    targets.push(target);
-    return { daemon, target };
+    const d = await suite.connectedDevice({ abis: ['x86_64'] });
+    return { daemon: d.daemon, target: suite.target(d, { timeouts: { deviceMs: 8000 } }) };
   }
-
-  before(async function () {
-    this.timeout(300_000); // a first vm boot with an empty snapshot cache boots for real (TCG)
-    await backend.setup();
-    const started = await startPrivateAdbServer();
-    stop = started.stop;
-    server = started.server;
-  });
-
-  afterEach(async function () {
-    for (const t of targets.splice(0)) await t.close();
-    for (const d of daemons.splice(0)) await d.close();
-  });
-
-  after(async function () {
-    await stop();
-    await backend.teardown();
-  });
 
   it('splits cases round-robin deterministically', function () {
     assert.deepEqual(shardRoundRobin([1, 2, 3, 4, 5], 2), [[1, 3, 5], [2, 4]]);
@@ -117,9 +86,8 @@ for (const backend of adbBackends()) describe(`adb target: sharding, vanishing d
   });
 
   it('records a timed-out case and goes on with the next on the same device', async function () {
-    const { daemon } = await device();
-    const slow = new AdbTarget({ server, serial: daemon.serial, deviceDir: daemon.scratchDir, timeouts: { caseMs: 500 } });
-    targets.push(slow);
+    const d = await device();
+    const slow = suite.target(d, { timeouts: { caseMs: 500 } });
     const scripts = [caseScript(1), 'open r0\npressure 4 3\n', caseScript(3)];
     const run = await runSharded([slow], scripts, { script: (s) => s });
     assert.deepEqual(run.outcomes.map((o) => o.ok), [true, false, true]);
@@ -130,9 +98,8 @@ for (const backend of adbBackends()) describe(`adb target: sharding, vanishing d
   });
 
   it('queues concurrent cases on one agent connection', async function () {
-    const { daemon } = await device();
-    const agent = new AdbTarget({ server, serial: daemon.serial, deviceDir: daemon.scratchDir, mode: 'agent' });
-    targets.push(agent);
+    const d = await device();
+    const agent = suite.target(d, { mode: 'agent' });
     const outcomes = await Promise.all([1, 2, 3, 4].map((n) => agent.exec(caseScript(n))));
     assert.deepEqual(outcomes.map((o) => o.results.find((r) => r.op === 'check')?.rle), [1, 2, 3, 4].map((n) => [[n, 4096]]));
   });
@@ -156,13 +123,12 @@ for (const backend of adbBackends()) describe(`adb target: sharding, vanishing d
   });
 
   it('keeps the partial results of an agent-mode case when the device vanishes', async function () {
-    const { daemon } = await device();
-    const agent = new AdbTarget({ server, serial: daemon.serial, deviceDir: daemon.scratchDir, mode: 'agent', timeouts: { deviceMs: 5000 } });
-    targets.push(agent);
+    const d = await device();
+    const agent = suite.target(d, { mode: 'agent', timeouts: { deviceMs: 5000 } });
     await agent.facts();
     const error = await agent
       .exec('open r0\nset_name r0 "a"\npressure 4 5\nclose r0\n', (r) => {
-        if (r.op === 'set_name') setTimeout(() => daemon.kill(), 100);
+        if (r.op === 'set_name') setTimeout(() => d.daemon.kill(), 100);
       })
       .then(
         () => undefined,
@@ -176,29 +142,28 @@ for (const backend of adbBackends()) describe(`adb target: sharding, vanishing d
     const { target } = await device();
     const first = await target.exec(caseScript(1));
     assert.equal(first.results.length, 6);
-    await server.kill();
-    assert.equal(await server.reachable(), false);
+    await suite.server.kill();
+    assert.equal(await suite.server.reachable(), false);
     const second = await target.exec(caseScript(2));
     assert.deepEqual(second.results.find((r) => r.op === 'check')?.rle, [[2, 4096]]);
     assert.equal(target.reconnects, 1);
   });
 
   it('restarts the agent after an adb server restart and goes on', async function () {
-    const { daemon } = await device();
-    const agent = new AdbTarget({ server, serial: daemon.serial, deviceDir: daemon.scratchDir, mode: 'agent', timeouts: { deviceMs: 8000 } });
-    targets.push(agent);
+    const d = await device();
+    const agent = suite.target(d, { mode: 'agent', timeouts: { deviceMs: 8000 } });
     assert.equal((await agent.exec(caseScript(4))).results.length, 6);
-    await server.kill();
+    await suite.server.kill();
     const after = await agent.exec(caseScript(5));
     assert.deepEqual(after.results.find((r) => r.op === 'check')?.rle, [[5, 4096]]);
     assert.equal(agent.reconnects, 1);
   });
 
   it('fails clearly when the adb server is gone and cannot be restarted', async function () {
-    const { daemon } = await device();
+    const d = await device();
+    const server = suite.server;
     const noBin = new AdbServer({ port: server.port, bin: '/nonexistent/adb' });
-    const target = new AdbTarget({ server: noBin, serial: daemon.serial, deviceDir: daemon.scratchDir, timeouts: { deviceMs: 3000 } });
-    targets.push(target);
+    const target = suite.target(d, { server: noBin, timeouts: { deviceMs: 3000 } });
     await target.facts();
     await server.kill();
     const error = await target.exec(caseScript(3)).then(

@@ -186,6 +186,16 @@ class VmBackend implements AdbBackend {
   }
 }
 
+/** The op that sizes a region on a probe backend: ftruncate on memfd, ASHMEM_SET_SIZE on ashmem. */
+export function sizeOp(probeBackend: string): 'set_size' | 'truncate' {
+  return probeBackend === 'ashmem' ? 'set_size' : 'truncate';
+}
+
+/** Case n on a backend: a script whose results identify it (the bytes read back are n mod 256). */
+export function numberedCase(backend: AdbBackend, n: number): string {
+  return `open r0\n${sizeOp(backend.probeBackend)} r0 4096\nmmap m0 r0 4096 3 shared 0\nfill m0 0 4096 ${n % 256}\ncheck m0 0 4096\nclose r0\n`;
+}
+
 /** The backends an adb suite runs on, in order (fresh ones per suite: the vm one holds its guests). */
 export function adbBackends(): AdbBackend[] {
   return [new HostBackend(), new VmBackend()];
