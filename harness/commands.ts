@@ -10,10 +10,11 @@ import { checkOutFile, prepareOutFolder } from './out-folder.js';
 import type { JudgeOptions } from './check/judge.js';
 import { QUIET } from './check/worlds.js';
 import { DEFAULT_GRACE_MS } from './check/run-control.js';
-import type { Report } from './report/types.js';
+import type { PreparedTarget } from './check/run.js';
+import type { CaseRecord, LostTarget, Report } from './report/types.js';
 import { InputError, JsonlSink, escapedText, readScript } from './io.js';
 import type { ResolveOptions } from './targets/resolve.js';
-import type { Target } from './targets/target.js';
+import type { Target, TargetError } from './targets/target.js';
 import type { OpResult } from './ops/result.js';
 
 /** Collects a repeatable option. (Variadic options would swallow the positional script.) */
@@ -200,6 +201,63 @@ async function finish(report: Report, error: Error | undefined, out: string, hea
   else process.exitCode = n.diverged > 0 ? 1 : n.error > 0 ? 2 : 0;
 }
 
+/** What run's and conform's loops are handed: progress and loss hooks, the stop signal, the targets lost while being prepared. */
+interface LoopHooks {
+  readonly onCase: (c: CaseRecord) => void;
+  readonly onLost: (l: LostTarget) => void;
+  readonly signal: AbortSignal;
+  readonly lostBefore: { readonly lost: readonly LostTarget[]; readonly error?: TargetError };
+}
+
+/** The part of run and conform that differs: the loop over prepared targets, and what the summary says. */
+interface TargetLoop {
+  /** Steps of the progress bar, from the targets prepared and those lost while being prepared. */
+  readonly total: (prepared: number, lost: number) => number;
+  readonly loop: (prepared: PreparedTarget[], hooks: LoopHooks) => Promise<{ report: Report; error?: TargetError }>;
+  /** The summary's head, from the report and the number of targets opened. */
+  readonly head: (report: Report, targets: number) => string;
+  /** A line for a case worth naming in the summary, or undefined. */
+  readonly detail: (c: Report['cases'][number]) => string | undefined;
+  /** What the counts count (`cases`, `scenario runs`). */
+  readonly unit: string;
+}
+
+/**
+ * The frame run and conform share around their loop: the target specs checked and the report
+ * folder prepared, the targets opened and prepared (one lost meanwhile is said, and the others
+ * go on), a progress bar, the first signal stopping the loop, the reports written and the
+ * summary said, and the targets closed (their device folders cleaned) however it ends.
+ */
+async function onPreparedTargets(flags: TargetFlags & { out: string; force?: boolean; profile: string }, run: TargetLoop): Promise<void> {
+  const { prepareSurvivors } = await import('./check/run.js');
+  const { createProgress } = await import('./report/progress.js');
+  checkTargetSpecs(flags);
+  prepareOutFolder(flags.out, flags.force === true);
+  const { lostLine } = await import('./report/text.js');
+  let progress: { stop(): void } | undefined;
+  const interrupt = interruptHandler(flags.out, () => progress?.stop());
+  const targets = await openTargets(flags);
+  try {
+    const before = await prepareSurvivors(targets, flags.profile, (l) => process.stderr.write(`ashmem-harness: ${lostLine(l)}; the other targets go on\n`));
+    const prepared = before.prepared;
+    for (const t of prepared) process.stderr.write(await preparedLine(t));
+    const bar = createProgress(run.total(prepared.length, before.lost.length), process.stderr);
+    progress = bar;
+    const { report, error } = await run.loop(prepared, {
+      onCase: (c) => bar.tick(`${c.id} on ${c.target}`, c.status),
+      onLost: (l) => bar.note(`ashmem-harness: ${lostLine(l)}; the other targets go on`),
+      signal: interrupt.signal,
+      lostBefore: before,
+    });
+    bar.stop();
+    await finish(report, error, flags.out, run.head(report, targets.length), run.detail, run.unit, interrupt.signal);
+  } finally {
+    // Cleans the device folders (probe, scratch files) even when interrupted; a second signal exits at once.
+    for (const t of targets) await t.close();
+    interrupt.dispose();
+  }
+}
+
 /** Adds exec (and, as they exist, run and conform) to the program. */
 export function registerTargetCommands(p: Command): void {
   targetOptions(p.command('exec'))
@@ -241,36 +299,21 @@ export function registerTargetCommands(p: Command): void {
     .requiredOption('--out <dir>', 'report folder (results.jsonl, raw.jsonl, report.json, junit.xml, report.html, repro/); an earlier run\'s files there are replaced')
     .option('--force', 'run even if --out holds files the harness did not write (they are left alone)')
     .action(async (flags: TargetFlags & BusyFlags & { profile: string; cases: number; seed: number; length: number; shrinkBudget: number; out: string; force?: boolean }) => {
-      const { prepareSurvivors, runCases } = await import('./check/run.js');
-      const { createProgress } = await import('./report/progress.js');
-      checkTargetSpecs(flags);
-      prepareOutFolder(flags.out, flags.force === true);
-      const { lostLine } = await import('./report/text.js');
-      let progress: { stop(): void } | undefined;
-      const interrupt = interruptHandler(flags.out, () => progress?.stop());
-      const targets = await openTargets(flags);
-      try {
-        const before = await prepareSurvivors(targets, flags.profile, (l) => process.stderr.write(`ashmem-harness: ${lostLine(l)}; the other targets go on\n`));
-        const prepared = before.prepared;
-        for (const t of prepared) process.stderr.write(await preparedLine(t));
-        fs.mkdirSync(flags.out, { recursive: true });
-        const bar = createProgress(flags.cases, process.stderr);
-        progress = bar;
-        const { report, error } = await runCases(prepared, {
-          cases: flags.cases, seed: flags.seed, length: flags.length, out: flags.out, profile: flags.profile, shrinkBudget: flags.shrinkBudget,
-          judgeOptions: (t) => judgeOptionsFor(t.id, flags),
-          onCase: (c) => bar.tick(`${c.id} on ${c.target}`, c.status),
-          onLost: (l) => bar.note(`ashmem-harness: ${lostLine(l)}; the other targets go on`),
-          signal: interrupt.signal,
-          lostBefore: before,
-        });
-        bar.stop();
-        await finish(report, error, flags.out, `${report.cases.length} cases`, (c) => (c.repro !== undefined ? `${c.id} on ${c.target}: ${c.divergence?.rule ?? ''} -> ${c.repro.dir}` : undefined), 'cases', interrupt.signal);
-      } finally {
-        // Cleans the device folders (probe, scratch files) even when interrupted; a second signal exits at once.
-        for (const t of targets) await t.close();
-        interrupt.dispose();
-      }
+      const { runCases } = await import('./check/run.js');
+      await onPreparedTargets(flags, {
+        total: () => flags.cases,
+        loop: async (prepared, hooks) => {
+          fs.mkdirSync(flags.out, { recursive: true });
+          return runCases(prepared, {
+            cases: flags.cases, seed: flags.seed, length: flags.length, out: flags.out, profile: flags.profile, shrinkBudget: flags.shrinkBudget,
+            judgeOptions: (t) => judgeOptionsFor(t.id, flags),
+            ...hooks,
+          });
+        },
+        head: (report) => `${report.cases.length} cases`,
+        detail: (c) => (c.repro !== undefined ? `${c.id} on ${c.target}: ${c.divergence?.rule ?? ''} -> ${c.repro.dir}` : undefined),
+        unit: 'cases',
+      });
     });
 
   busyOptions(targetOptions(p.command('conform')))
@@ -280,9 +323,7 @@ export function registerTargetCommands(p: Command): void {
     .requiredOption('--out <dir>', 'report folder (results.jsonl, raw.jsonl, report.json, junit.xml, report.html, repro/); an earlier run\'s files there are replaced')
     .option('--force', 'run even if --out holds files the harness did not write (they are left alone)')
     .action(async (flags: TargetFlags & BusyFlags & { profile: string; only?: string; out: string; force?: boolean }) => {
-      const { prepareSurvivors } = await import('./check/run.js');
       const { conformSuite, loadScenarios } = await import('./check/conform.js');
-      const { createProgress } = await import('./report/progress.js');
       let only: RegExp | undefined;
       try {
         only = flags.only === undefined ? undefined : new RegExp(flags.only);
@@ -291,29 +332,12 @@ export function registerTargetCommands(p: Command): void {
       }
       const scenarios = loadScenarios(undefined, only);
       if (scenarios.length === 0) throw new InputError(`no scenario name matches --only ${escapedText(flags.only ?? '')} (names look like 3.6-status-order; see conformance/scenarios/)`);
-      checkTargetSpecs(flags);
-      prepareOutFolder(flags.out, flags.force === true);
-      const { lostLine } = await import('./report/text.js');
-      let progress: { stop(): void } | undefined;
-      const interrupt = interruptHandler(flags.out, () => progress?.stop());
-      const targets = await openTargets(flags);
-      try {
-        const before = await prepareSurvivors(targets, flags.profile, (l) => process.stderr.write(`ashmem-harness: ${lostLine(l)}; the other targets go on\n`));
-        const prepared = before.prepared;
-        for (const t of prepared) process.stderr.write(await preparedLine(t));
-        const bar = createProgress(scenarios.length * (prepared.length + before.lost.length), process.stderr);
-        progress = bar;
-        const { report, error } = await conformSuite(prepared, scenarios, flags.out, (pt) => judgeOptionsFor(pt.target.id, flags), {
-          onCase: (c) => bar.tick(`${c.id} on ${c.target}`, c.status),
-          onLost: (l) => bar.note(`ashmem-harness: ${lostLine(l)}; the other targets go on`),
-          signal: interrupt.signal,
-          lostBefore: before,
-        });
-        bar.stop();
-        await finish(report, error, flags.out, `${scenarios.length} scenarios x ${targets.length} target(s)`, (c) => (c.status === 'diverged' ? `DIVERGED ${c.id} on ${c.target} (${c.section ?? ''}): ${c.divergence?.rule ?? ''}` : undefined), 'scenario runs', interrupt.signal);
-      } finally {
-        for (const t of targets) await t.close();
-        interrupt.dispose();
-      }
+      await onPreparedTargets(flags, {
+        total: (prepared, lost) => scenarios.length * (prepared + lost),
+        loop: (prepared, hooks) => conformSuite(prepared, scenarios, flags.out, (pt) => judgeOptionsFor(pt.target.id, flags), hooks),
+        head: (_report, targets) => `${scenarios.length} scenarios x ${targets} target(s)`,
+        detail: (c) => (c.status === 'diverged' ? `DIVERGED ${c.id} on ${c.target} (${c.section ?? ''}): ${c.divergence?.rule ?? ''}` : undefined),
+        unit: 'scenario runs',
+      });
     });
 }
