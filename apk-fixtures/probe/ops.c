@@ -64,11 +64,17 @@ struct region {
   uint32_t id;
   int fd;
 };
+/* A window of a mapping that munmap_range removed. */
+struct hole {
+  size_t off, len;
+};
 struct mapping {
   uint32_t id;
   int live;
   unsigned char *addr;
   size_t len;
+  struct hole *holes;
+  size_t nholes, capholes;
 };
 
 static struct region *g_regions;
@@ -129,6 +135,7 @@ static struct mapping *map_set(uint64_t id) {
 }
 
 void ops_reset(void) {
+  for (size_t i = 0; i < g_nmaps; i++) free(g_maps[i].holes);
   free(g_regions);
   free(g_maps);
   g_regions = NULL;
@@ -350,6 +357,34 @@ static void do_check(const struct op *op) {
   res_end();
 }
 
+/* ---- holes --------------------------------------------------------------------------------
+ * The script keeps addressing a munmap_range hole through its mapping, and the model says it
+ * faults. The kernel would hand the free addresses to the next mmap (the script's, a read
+ * buffer's, malloc's), and the hole would read someone else's bytes. So a hole is kept reserved:
+ * an inaccessible anonymous mapping (no memory, no commit) that faults with SIGSEGV as the hole
+ * does. Syscalls whose answer depends on the hole being unmapped (mprotect, mincore: ENOMEM)
+ * run with the reservations lifted. MAP_FIXED is safe here: a hole lies inside the mapping's own
+ * address range, where nothing else can be, and the probe is single-threaded. */
+
+static void holes_reserve(const struct mapping *m) {
+  for (size_t i = 0; i < m->nholes; i++) {
+    /* Best effort: a failed reservation leaves a plain hole, as before. */
+    (void)mmap(m->addr + m->holes[i].off, m->holes[i].len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+               -1, 0);
+  }
+}
+
+static void holes_lift(const struct mapping *m) {
+  for (size_t i = 0; i < m->nholes; i++) munmap(m->addr + m->holes[i].off, m->holes[i].len);
+}
+
+static void hole_add(struct mapping *m, size_t off, size_t len) {
+  m->holes = grow(m->holes, &m->capholes, m->nholes + 1, sizeof *m->holes);
+  m->holes[m->nholes].off = off;
+  m->holes[m->nholes].len = len;
+  m->nholes++;
+}
+
 static void do_mincore(const struct op *op) {
   uint64_t off = op->arg[1], len = op->arg[2];
   unsigned char *p = window(op, off, len);
@@ -358,6 +393,8 @@ static void do_mincore(const struct op *op) {
   struct runs r = {0, 0, 0, 0};
   int err = 0;
   long long ret = 0;
+  struct mapping *m = map_find(op->arg[0]);
+  holes_lift(m); /* a hole answers ENOMEM, as unmapped memory does */
   if (len > 0) {
     uintptr_t start = (uintptr_t)p / page * page;
     uintptr_t end = ((uintptr_t)p + (size_t)len + page - 1) / page * page;
@@ -374,6 +411,7 @@ static void do_mincore(const struct op *op) {
       a += pages * page;
     }
   }
+  holes_reserve(m);
   begin(op);
   if (ret < 0) {
     res_errno(err);
@@ -542,6 +580,8 @@ static void do_mmap(const struct op *op) {
   void *a = mmap(NULL, (size_t)len, (int)op->arg[3], flags, fd, (off_t)op->arg[5]);
   int err = errno;
   struct mapping *m = map_set(op->arg[0]);
+  /* A redefined handle leaves the old mapping (and its reserved holes) where it was, untracked. */
+  m->nholes = 0;
   if (a == MAP_FAILED) {
     m->live = 0;
     finish_call(op, -1, err);
@@ -560,9 +600,12 @@ static void do_munmap(const struct op *op) {
     return;
   }
   errno = 0;
-  int r = munmap(m->addr, m->len);
+  int r = munmap(m->addr, m->len); /* takes the hole reservations with it */
   int err = errno;
-  if (r == 0) m->live = 0;
+  if (r == 0) {
+    m->live = 0;
+    m->nholes = 0;
+  }
   finish_call(op, r, err);
 }
 
@@ -573,7 +616,17 @@ static void do_munmap_range(const struct op *op) {
   if (p == NULL) return;
   errno = 0;
   int r = munmap(p, (size_t)op->arg[2]);
-  finish_call(op, r, errno);
+  int err = errno;
+  if (r == 0) {
+    struct mapping *m = map_find(op->arg[0]);
+    /* munmap took whole pages: the hole is the window rounded out to them. */
+    size_t page = page_size(), off = (size_t)op->arg[1] / page * page;
+    size_t end = ((size_t)op->arg[1] + (size_t)op->arg[2] + page - 1) / page * page;
+    if (end > m->len) end = m->len;
+    hole_add(m, off, end - off);
+    holes_reserve(m);
+  }
+  finish_call(op, r, err);
 }
 
 static void do_mprotect(const struct op *op) {
@@ -582,9 +635,12 @@ static void do_mprotect(const struct op *op) {
     finish_error(op, "state", "mapping is not mapped (its mmap failed or it was unmapped)");
     return;
   }
+  holes_lift(m);
   errno = 0;
   int r = mprotect(m->addr, m->len, (int)op->arg[1]);
-  finish_call(op, r, errno);
+  int err = errno;
+  holes_reserve(m);
+  finish_call(op, r, err);
 }
 
 /** A buffer of `len` zero bytes for read/write (anonymous memory: untouched pages cost nothing). */

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import os from 'node:os';
-import { ALL_ABIS, HOST_HAS_ASHMEM, HOST_IS_ANDROID, at, ensureProbesBuilt, expectedMachine, memfdIoctlErrno, resultsOf, runProbe, script, skipUnlessRunnable } from './support.js';
+import { ALL_ABIS, HOST_HAS_ASHMEM, HOST_IS_ANDROID, at, ensureProbesBuilt, expectedMachine, memfdIoctlErrno, resultsOf, runProbe, script, skipUnlessNative, skipUnlessRunnable } from './support.js';
 
 const PAGE = 4096;
 
@@ -127,6 +127,60 @@ for (const abi of ALL_ABIS) {
       assert.deepEqual(at(r, 4), { i: 4, op: 'fill', signal: 'SIGSEGV' });
       assert.deepEqual(at(r, 5), { i: 5, op: 'mprotect', ret: 0 });
       assert.deepEqual(at(r, 7), { i: 7, op: 'check', ret: 0, rle: [[9, 1], [0, 1]] });
+    });
+
+    it('keeps a munmap_range hole a hole: a later mmap does not land in it', async () => {
+      // The kernel gives freed addresses to the next mmap (here the hole is the highest free
+      // gap that fits): without the probe's reservation m1 would sit in m0's hole and
+      // `check m0 4096 1` would read m1's bytes where §3.5 says SIGSEGV.
+      const run = await runProbe(abi, script(
+        'open r0',
+        'truncate r0 12288',
+        'mmap m0 r0 12288 3 shared 0',
+        'fill m0 0 12288 0x11',
+        'munmap_range m0 4096 4096',
+        'open r1',
+        'truncate r1 4096',
+        'mmap m1 r1 4096 3 shared 0',
+        'fill m1 0 4096 0x22',
+        'check m0 4096 1',
+        'check m0 0 1',
+        'munmap m0',
+        'mmap m2 r0 12288 3 shared 0',
+        'check m2 0 12288',
+      ));
+      const r = resultsOf(run);
+      assert.deepEqual(at(r, 10), { i: 10, op: 'check', signal: 'SIGSEGV' });
+      assert.deepEqual(at(r, 11), { i: 11, op: 'check', ret: 0, rle: [[0x11, 1]] });
+      assert.deepEqual(at(r, 12), { i: 12, op: 'munmap', ret: 0 });
+      assert.deepEqual(at(r, 14), { i: 14, op: 'check', ret: 0, rle: [[0x11, 12288]] });
+    });
+
+    it('mincore and mprotect across a reserved hole still meet unmapped memory (ENOMEM, §3.5)', async function () {
+      // qemu-user answers mprotect and mincore from its own page table (a 32-bit guest's
+      // mprotect across the hole returns 0, the 64-bit one hangs on the store after it): only a
+      // probe the kernel runs itself shows the kernel's answer.
+      skipUnlessNative(this, abi, `the ${abi} probe's mprotect across a hole`);
+      const run = await runProbe(abi, script(
+        'open r0',
+        'truncate r0 12288',
+        'mmap m0 r0 12288 3 shared 0',
+        'fill m0 0 12288 0x11',
+        'munmap_range m0 4096 4096',
+        'mmap m1 r0 4096 3 shared 0',
+        'mincore m0 0 12288',
+        'mprotect m0 1',
+        'fill m0 0 1 1',
+        'fill m0 8192 1 1',
+        'check m0 4096 1',
+      ));
+      const r = resultsOf(run);
+      assert.deepEqual(at(r, 7), { i: 7, op: 'mincore', errno: 'ENOMEM' });
+      // mprotect changes the pages before the hole, then fails.
+      assert.deepEqual(at(r, 8), { i: 8, op: 'mprotect', errno: 'ENOMEM' });
+      assert.deepEqual(at(r, 9), { i: 9, op: 'fill', signal: 'SIGSEGV' });
+      assert.deepEqual(at(r, 10), { i: 10, op: 'fill', ret: 0 });
+      assert.deepEqual(at(r, 11), { i: 11, op: 'check', signal: 'SIGSEGV' });
     });
 
     it('shares a MAP_SHARED mapping with a forked child, in script order, tagged with proc', async () => {
