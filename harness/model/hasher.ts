@@ -56,6 +56,28 @@ export class Hasher {
     this.word(d[1]);
   }
 
+  /**
+   * A sparse map of pages (index → a uniform byte or the page's bytes), in index order whatever
+   * the map's insertion order.
+   * @param skip - a uniform byte whose pages are left out, as if absent (state-key.ts passes 0
+   *   when an allocated zero page counts as a hole)
+   */
+  pageMap(map: ReadonlyMap<number, number | Uint8Array>, skip: number | undefined): void {
+    const keys: number[] = [];
+    for (const [k, v] of map) if (v !== skip) keys.push(k);
+    keys.sort((x, y) => x - y);
+    this.num(keys.length);
+    for (const k of keys) {
+      this.num(k);
+      const p = map.get(k) as number | Uint8Array;
+      if (typeof p === 'number') this.num(p);
+      else {
+        this.num(-1);
+        this.page(p);
+      }
+    }
+  }
+
   /** The fingerprint so far. */
   digest(): string {
     return (this.a >>> 0).toString(36) + '.' + (this.b >>> 0).toString(36);

@@ -9,22 +9,6 @@ import type { Page } from './backing.js';
 import { Hasher } from './hasher.js';
 import type { Kernel } from './kernel.js';
 
-function pages(h: Hasher, map: ReadonlyMap<number, Page>, zeroIsHole: boolean): void {
-  const keys: number[] = [];
-  for (const [k, v] of map) if (!(zeroIsHole && v === 0)) keys.push(k);
-  keys.sort((x, y) => x - y);
-  h.num(keys.length);
-  for (const k of keys) {
-    h.num(k);
-    const p = map.get(k) as Page;
-    if (typeof p === 'number') h.num(p);
-    else {
-      h.num(-1);
-      h.page(p);
-    }
-  }
-}
-
 /**
  * The state's fingerprint: equal fingerprints mean the model cannot tell the worlds apart.
  * @param zeroIsHole - treat an allocated zero page as a hole: exact for every op but
@@ -40,7 +24,7 @@ export function stateKey(k: Kernel, zeroIsHole = false, above = ''): string {
     if (files.has(b.ino)) return;
     files.add(b.ino);
     h.big(b.iSize);
-    pages(h, b.pages, zeroIsHole);
+    h.pageMap(b.pages, zeroIsHole ? 0 : undefined);
   };
   for (const a of k.areas.values()) {
     h.num(a.id);
@@ -84,7 +68,7 @@ export function stateKey(k: Kernel, zeroIsHole = false, above = ''): string {
       h.num(m.pgoff);
       h.num(m.len);
       h.num(m.prot);
-      if (m.own !== null) pages(h, m.own, zeroIsHole);
+      if (m.own !== null) h.pageMap(m.own, zeroIsHole ? 0 : undefined);
       if (m.holes !== null) for (const j of [...m.holes].sort((x, y) => x - y)) h.num(-3 - j);
       if (m.pageProt !== null) for (const [j, pr] of [...m.pageProt].sort((x, y) => x[0] - y[0])) h.str(`${j}:${pr}`);
     }

@@ -48,3 +48,26 @@ describe('state fingerprint hash (hasher.ts)', () => {
     assert.notEqual(digestOf((h) => h.page(a.subarray(0, 4095))), first);
   });
 });
+
+describe('state fingerprint hash: page maps', () => {
+  const bytes = (fill: number): Uint8Array => new Uint8Array(16).fill(fill);
+
+  it('hashes in index order whatever the insertion order; content and index both count', () => {
+    const a = new Map<number, number | Uint8Array>([[1, 5], [0, bytes(3)], [7, 0]]);
+    const b = new Map<number, number | Uint8Array>([[0, bytes(3)], [7, 0], [1, 5]]);
+    assert.equal(digestOf((h) => h.pageMap(a, undefined)), digestOf((h) => h.pageMap(b, undefined)));
+    assert.notEqual(digestOf((h) => h.pageMap(a, undefined)), digestOf((h) => h.pageMap(new Map([[1, 5], [0, bytes(3)], [8, 0]]), undefined)));
+    assert.notEqual(digestOf((h) => h.pageMap(a, undefined)), digestOf((h) => h.pageMap(new Map([[1, 6], [0, bytes(3)], [7, 0]]), undefined)));
+    assert.notEqual(digestOf((h) => h.pageMap(a, undefined)), digestOf((h) => h.pageMap(new Map([[1, 5], [0, bytes(4)], [7, 0]]), undefined)));
+  });
+
+  it('leaves out the pages of the skipped uniform byte only, as if absent', () => {
+    const withZero = new Map<number, number | Uint8Array>([[0, 9], [3, 0]]);
+    const without = new Map<number, number | Uint8Array>([[0, 9]]);
+    assert.equal(digestOf((h) => h.pageMap(withZero, 0)), digestOf((h) => h.pageMap(without, 0)));
+    assert.notEqual(digestOf((h) => h.pageMap(withZero, undefined)), digestOf((h) => h.pageMap(without, undefined)));
+    // A byte array of zeros is content, not the uniform byte: it stays.
+    assert.notEqual(digestOf((h) => h.pageMap(new Map([[0, 9], [3, bytes(0)]]), 0)), digestOf((h) => h.pageMap(without, 0)));
+    assert.notEqual(digestOf((h) => h.pageMap(new Map([[0, 9], [3, 2]]), 0)), digestOf((h) => h.pageMap(without, 0)));
+  });
+});
