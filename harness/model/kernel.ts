@@ -8,7 +8,7 @@ import { mapType, type KernelOp, type Op } from '../ops/ast.js';
 import type { OpResult } from '../ops/result.js';
 import { JAVA_KINDS } from '../ops/signatures.js';
 import { fail, ok, resultOf, UNMODELLED, type Answer } from './answer.js';
-import { Area, PROT_EXEC, PROT_READ, SEAL } from './area.js';
+import { Area, PROT_EXEC, PROT_READ, PROT_WRITE, SEAL } from './area.js';
 import { Backing } from './backing.js';
 import * as driver from './driver.js';
 import { hasSysAdmin, type KernelState, type Proc } from './kernel-state.js';
@@ -472,9 +472,13 @@ export class Kernel implements KernelState {
     return { ret: n, rle: runs };
   }
 
-  /** True when some process has a writable shared mapping of this file (memfd WRITE seal). */
+  /**
+   * True when some process has a shared mapping of this file that may be made writable (VM_MAYWRITE,
+   * whatever its protection now): memfd's WRITE seal is refused while one exists (mm/memfd.c
+   * mapping_deny_writable; mm/mmap.c counts every such vma, as mprotect could make it writable).
+   */
   hasWritableSharedMapping(b: Backing): boolean {
-    for (const p of this.procs.values()) for (const m of p.maps.values()) if (m !== null && m.kind === 'shared' && m.backing === b && (m.prot & 2) !== 0) return true;
+    for (const p of this.procs.values()) for (const m of p.maps.values()) if (m !== null && m.kind === 'shared' && m.backing === b && (m.mayProt & PROT_WRITE) !== 0) return true;
     return false;
   }
 

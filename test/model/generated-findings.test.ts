@@ -55,4 +55,19 @@ describe('divergences found by generated cases', () => {
     const emulated = run('linux-memfd', text, { ...DEFAULT_ENVIRONMENT, ioctlEmulation: 'qemu-user' }).slice(4);
     assert.deepEqual(emulated.map((x) => ('error' in x ? x.error : 'ret' in x ? x.ret : x)), ['unmodelled', 'unmodelled', 0]);
   });
+  it('F_SEAL_WRITE is EBUSY while a shared mapping may be made writable (VM_MAYWRITE), whatever its protection now', () => {
+    // Found by generated cases on this machine's 6.18 kernel (local, local:x86, local:arm64-v8a,
+    // local:armeabi-v7a; `run --seed 20261125`, cases 94 and 194, shrunk): an exec-only shared
+    // mapping, and one mprotected to read+exec, made add_seals 31 EBUSY. memfd_add_seals denies
+    // writable mappings of the file, and the kernel counts every MAP_SHARED vma of a writable fd
+    // (mm/mmap.c: by VM_SHARED in older kernels, VM_SHARED with VM_MAYWRITE in newer ones), which mprotect can make
+    // writable again; the current PROT_WRITE does not matter.
+    const seal = (text: string): unknown => { const p = run('linux-memfd', text).at(-1); return p !== undefined && 'errno' in p ? p.errno : p !== undefined && 'ret' in p ? p.ret : p; };
+    assert.equal(seal('open r1\nmmap m1 r1 45056 3 shared_noreserve 0\nmunmap m1\nmmap m101 r1 16384 4 shared 49152\nadd_seals r1 31\n'), 'EBUSY');
+    assert.equal(seal('open r1\nmmap m100 r1 24576 7 shared 0\nmprotect m100 5\nadd_seals r1 31\n'), 'EBUSY');
+    assert.equal(seal('open r1\nmmap m100 r1 24576 1 shared 0\nadd_seals r1 8\n'), 'EBUSY');
+    // A private mapping never writes the file; an unmapped shared one is gone.
+    assert.equal(seal('open r1\nmmap m100 r1 24576 3 private 0\nadd_seals r1 8\n'), 0);
+    assert.equal(seal('open r1\nmmap m100 r1 24576 3 shared 0\nmunmap m100\nadd_seals r1 8\n'), 0);
+  });
 });
