@@ -1,16 +1,18 @@
 /**
  * Agent mode: the probe runs as a small server on the device (`ashmem-probe --listen PORT` on
  * 127.0.0.1) and one TCP connection, through the adb transport, carries many cases: the script's
- * lines, then a line `%%end`; the probe streams that case's results and an `{"end":...}` line.
- * After set-up a case costs no new service open at all.
+ * lines, then a line `%%end`; the probe streams that case's results and an `{"end":...}` line
+ * (agent-connection.ts, shared with the vm target). After set-up a case costs no new service
+ * open at all.
  */
 import type { Duplex } from 'node:stream';
 import type { OpResult } from '../../ops/result.js';
 import type { ExecOutcome, ProbeHello } from '../target.js';
+import { AgentConnection } from './agent-connection.js';
 import { AdbCommandError } from './errors.js';
 import type { AgentTransport, ForwardService } from './forward-service.js';
 import { LineReader } from './lines.js';
-import { CaseOutput, PROBE_NAME, probeArgs, type ProbeBackend } from './probe-command.js';
+import { PROBE_NAME, probeArgs, type ProbeBackend } from './probe-command.js';
 import { newMarker, shQuote, type ShellService } from './shell-service.js';
 import { bounded } from './timeout.js';
 
@@ -35,8 +37,7 @@ export interface AgentOptions {
 /** One running agent and its connection. */
 export class AgentSession {
   private shellStream: Duplex | undefined;
-  private connection: Duplex | undefined;
-  private reader: LineReader | undefined;
+  private connection: AgentConnection | undefined;
   private localForward: number | undefined;
   private agentPid: number | undefined;
   hello: ProbeHello | undefined;
@@ -80,18 +81,11 @@ export class AgentSession {
       this.localForward !== undefined
         ? await this.forward.connectForwarded(this.localForward, this.options.commandMs)
         : await this.forward.openDirect(this.port, this.options.commandMs);
-    const reader = new LineReader(connection);
-    const first = await bounded(reader.next(), this.options.commandMs, 'probe agent hello', () => connection.destroy());
-    const parsed = new CaseOutput('');
-    if (first !== undefined) parsed.json(first);
-    if (parsed.hello === undefined) {
-      connection.destroy();
-      throw new AdbCommandError(`the probe agent on device port ${this.port} greeted with ${JSON.stringify(first ?? '(connection closed)')} instead of a hello line`);
-    }
-    this.connection = connection;
-    this.reader = reader;
-    this.hello = parsed.hello;
-    return parsed.hello;
+    const agent = await AgentConnection.greet(connection, this.options.commandMs, 'probe agent hello', (first) =>
+      new AdbCommandError(`the probe agent on device port ${this.port} greeted with ${JSON.stringify(first ?? '(connection closed)')} instead of a hello line`));
+    this.connection = agent;
+    this.hello = agent.hello;
+    return agent.hello;
   }
 
   /** Runs one case on the open connection (queued behind any case in flight). */
@@ -103,22 +97,8 @@ export class AgentSession {
 
   private async runNow(script: string, onResult: ((r: OpResult) => void) | undefined, ms: number): Promise<ExecOutcome> {
     const connection = this.connection;
-    const reader = this.reader;
-    const hello = this.hello;
-    if (connection === undefined || reader === undefined || hello === undefined) throw new AdbCommandError('the probe agent is not running');
-    const out = new CaseOutput('', onResult);
-    const body = script.endsWith('\n') ? script : `${script}\n`;
-    connection.write(`${body}%%end\n`);
-    const read = async (): Promise<void> => {
-      for (;;) {
-        const line = await reader.next();
-        if (line === undefined) throw new AgentConnectionLost(out.results);
-        out.json(line);
-        if (out.end !== undefined) return;
-      }
-    };
-    await bounded(read(), ms, 'agent case', () => connection.destroy());
-    return out.agentOutcome(hello);
+    if (connection === undefined) throw new AdbCommandError('the probe agent is not running');
+    return connection.runCase(script, onResult, ms, 'agent case', (partial) => new AgentConnectionLost(partial));
   }
 
   /** Disconnects, kills the agent by pid and removes the forward (best effort, bounded). */

@@ -12,11 +12,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { OpResult } from '../../ops/result.js';
-import { LineReader } from '../adb/lines.js';
-import { CaseOutput } from '../adb/probe-command.js';
-import { bounded } from '../adb/timeout.js';
+import { AgentConnection } from '../adb/agent-connection.js';
 import { repositoryRoot } from '../probe-binary.js';
-import { TargetError, TargetTimeoutError, type ExecOutcome, type ProbeHello, type Target, type TargetFacts, type VmFacts } from '../target.js';
+import { TargetError, TargetTimeoutError, type ExecOutcome, type Target, type TargetFacts, type VmFacts } from '../target.js';
 import { hostBootId, kvmCandidate } from './accel.js';
 import { cachedEntry, vmCacheRoot } from './cache.js';
 import { debianBusybox, type GuestKernel } from './debian-kernel.js';
@@ -77,9 +75,7 @@ export class VmTarget implements Target {
   private accel: { accel: Accel; reason: string } | undefined;
   private kernel: GuestKernel | undefined;
   private initrd: string | undefined;
-  private connection: net.Socket | undefined;
-  private reader: LineReader | undefined;
-  private hello: ProbeHello | undefined;
+  private agent: AgentConnection | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private boots = 0;
   private casesSinceBoot = 0;
@@ -229,23 +225,14 @@ export class VmTarget implements Target {
   private async connect(g: Guest): Promise<void> {
     const sock = net.connect(g.agentPort, '127.0.0.1');
     sock.setNoDelay(true);
-    const reader = new LineReader(sock);
-    const first = await bounded(reader.next(), CONTROL_MS, `${this.id} agent hello`, () => sock.destroy());
-    const parsed = new CaseOutput('');
-    if (first !== undefined) parsed.json(first);
-    if (parsed.hello === undefined) {
-      sock.destroy();
-      throw g.exit !== undefined ? g.lostError('before its agent answered') : new TargetError(`${this.id}: the guest's agent greeted with ${JSON.stringify(first ?? '(connection closed)')} instead of a hello line`);
-    }
-    this.connection = sock;
-    this.reader = reader;
-    this.hello = parsed.hello;
+    this.agent = await AgentConnection.greet(sock, CONTROL_MS, `${this.id} agent hello`, (first) =>
+      g.exit !== undefined ? g.lostError('before its agent answered') : new TargetError(`${this.id}: the guest's agent greeted with ${JSON.stringify(first ?? '(connection closed)')} instead of a hello line`));
   }
 
   /** Facts: the probe's hello from the guest, and the guest's own. */
   async facts(): Promise<TargetFacts> {
     const g = await this.running();
-    const hello = this.hello;
+    const hello = this.agent?.hello;
     if (hello === undefined || g.ready === undefined || this.accel === undefined) throw new TargetError(`${this.id}: no hello from the guest`);
     const vm: VmFacts = {
       arch: this.spec.arch,
@@ -277,30 +264,17 @@ export class VmTarget implements Target {
       await g.shell('echo c > /proc/sysrq-trigger', CONTROL_MS).catch(() => undefined);
     }
     this.casesSinceBoot += 1;
-    const sock = this.connection;
-    const reader = this.reader;
-    const hello = this.hello;
-    if (sock === undefined || reader === undefined || hello === undefined) throw new TargetError(`${this.id}: the guest's agent is not connected`);
-    const out = new CaseOutput('', onResult);
-    sock.write(`${script.endsWith('\n') ? script : `${script}\n`}%%end\n`);
-    const read = async (): Promise<void> => {
-      for (;;) {
-        const line = await reader.next();
-        if (line === undefined) {
-          await g.exited(3_000);
-          throw g.lostError(`after ${out.results.length} result(s) of a case`);
-        }
-        out.json(line);
-        if (out.end !== undefined) return;
-      }
-    };
+    const agent = this.agent;
+    if (agent === undefined) throw new TargetError(`${this.id}: the guest's agent is not connected`);
     try {
-      await bounded(read(), CASE_MS, `${this.id} case`, () => sock.destroy());
+      return await agent.runCase(script, onResult, CASE_MS, `${this.id} case`, async (partial) => {
+        await g.exited(3_000);
+        return g.lostError(`after ${partial.length} result(s) of a case`);
+      });
     } catch (e) {
       if (e instanceof TargetTimeoutError && g.crashLine !== undefined) throw g.lostError('during a case');
       throw e;
     }
-    return out.agentOutcome(hello);
   }
 
   /**
@@ -359,9 +333,8 @@ export class VmTarget implements Target {
   }
 
   private disconnect(): void {
-    this.connection?.destroy();
-    this.connection = undefined;
-    this.reader = undefined;
+    this.agent?.destroy();
+    this.agent = undefined;
   }
 
   /** @inheritdoc */
