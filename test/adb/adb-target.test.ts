@@ -49,10 +49,10 @@ const SCRIPT = [
 for (const backend of adbBackends()) describe(`adb target through the real adb server and the loopback daemon, on ${backend.title}`, function () {
   this.timeout(90_000);
   const suite = useAdbSuite(backend, {
-    suiteDevice: {
+    suiteDevices: [{
       abis: ['x86_64', 'x86'],
       properties: { 'ro.build.version.sdk': '30', 'ro.build.version.release': '11', 'sys.use_memfd': 'true', 'ro.product.model': 'Loopback' },
-    },
+    }],
   });
   // The suite's device, its serial, and the private server's port, once `before` has run.
   let device: BackendDevice;

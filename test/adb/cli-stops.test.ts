@@ -9,11 +9,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Report } from '../../harness/report/types.js';
-import type { AdbServer } from '../../harness/targets/adb/index.js';
 import { byTag, parseXml } from '../report/xml.js';
 import { exitWithin, fileLines, startCli, waitFor } from '../support/cli-process.js';
-import { LoopbackAdbd } from '../support/loopback-adbd/index.js';
-import { connectLoopback, requireProbe, startPrivateAdbServer } from '../support/private-adb-server.js';
+import { adbBackends } from '../support/adb-backends.js';
+import { useAdbSuite } from '../support/adb-suite.js';
+import type { LoopbackAdbd } from '../support/loopback-adbd/index.js';
 import { cliOnPath, readReadme, replayFolder, reproFolders } from '../support/repro-folders.js';
 
 /** Files the harness leaves in a device folder while it runs (the probe, scratch and stderr files). */
@@ -23,31 +23,20 @@ function harnessFiles(dir: string): string[] {
 
 describe('CLI over adb: a device lost, an interrupt, repro folders (real adb server, loopback devices)', function () {
   this.timeout(300_000);
-  let stop: () => Promise<void> = async () => undefined;
-  let server: AdbServer;
+  const host = adbBackends().find((b) => b.name === 'host');
+  assert.ok(host !== undefined);
+  const suite = useAdbSuite(host);
   let port = 0;
-  const daemons: LoopbackAdbd[] = [];
+  before(() => {
+    port = suite.port;
+  });
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-stops-'));
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+  /** A loopback device on this machine, connected; closed after the test. */
   async function device(scratchDir?: string, abis: string[] = ['x86_64']): Promise<LoopbackAdbd> {
-    const d = new LoopbackAdbd({ abis, ...(scratchDir !== undefined ? { scratchDir } : {}) });
-    await d.start();
-    await connectLoopback(server, d);
-    daemons.push(d);
-    return d;
+    return (await suite.connectedDevice({ abis, ...(scratchDir !== undefined ? { scratchDir } : {}) })).daemon;
   }
-
-  before(async () => {
-    requireProbe('x86_64');
-    ({ server, port, stop } = await startPrivateAdbServer());
-  });
-  afterEach(async () => {
-    for (const d of daemons.splice(0)) await d.close();
-  });
-  after(async () => {
-    await stop();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
 
   it('run --target adb:all, one device killed mid-run: the other runs every case left, the reports name the lost device and when, exit 2', async () => {
     const shared = fs.mkdtempSync(path.join(tmp, 'dev-'));

@@ -5,65 +5,39 @@
  * adb to a vm guest, where the probe meets the real driver.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AdbServer } from '../../harness/targets/adb/index.js';
 import { adbBackends } from '../support/adb-backends.js';
 import { useAdbSuite } from '../support/adb-suite.js';
 import { exitWithin, fileLines, startCli, waitFor } from '../support/cli-process.js';
-import { LoopbackAdbd } from '../support/loopback-adbd/index.js';
-import { connectLoopback, requireProbe, startPrivateAdbServer } from '../support/private-adb-server.js';
+import type { LoopbackAdbd } from '../support/loopback-adbd/index.js';
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..', '..');
-
-/** Runs the CLI with the private adb server's port in its environment. */
-function cli(args: string[], port: number, input?: string): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'ashmem-harness.js'), ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ANDROID_ADB_SERVER_PORT: String(port) },
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 150_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, out, err });
-    });
-    child.stdin.end(input ?? '');
-  });
+/** Runs the CLI with the private adb server's port in its environment (bounded: killed after 150 s). */
+async function cli(args: string[], port: number, input?: string): Promise<{ code: number; out: string; err: string }> {
+  const p = startCli(args, { env: { ANDROID_ADB_SERVER_PORT: String(port) }, input: input ?? '' });
+  const { code } = await exitWithin(p, 150_000);
+  return { code, out: p.out(), err: p.err() };
 }
 
 describe('CLI through adb (real adb server, loopback devices)', function () {
   this.timeout(240_000);
-  let stop: () => Promise<void> = async () => undefined;
-  let server: AdbServer;
-  let port = 0;
+  const host = adbBackends().find((b) => b.name === 'host');
+  assert.ok(host !== undefined);
+  // One --device-dir names the probe folder on every device, so both loopback devices serve the same folder.
+  const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-adb-dev-'));
+  const suite = useAdbSuite(host, { suiteDevices: [{ abis: ['x86_64'], scratchDir: shared }, { abis: ['x86_64'], scratchDir: shared }] });
+  // The suite's two daemons and the private server's port, once `before` has run.
   const daemons: LoopbackAdbd[] = [];
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-adb-'));
-
-  before(async () => {
-    requireProbe('x86_64');
-    ({ server, port, stop } = await startPrivateAdbServer());
-    // One --device-dir names the probe folder on every device, so both loopback devices serve the same folder.
-    const shared = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-adb-dev-'));
-    for (let i = 0; i < 2; i++) {
-      const d = new LoopbackAdbd({ abis: ['x86_64'], scratchDir: shared });
-      await d.start();
-      await connectLoopback(server, d);
-      daemons.push(d);
-    }
+  let port = 0;
+  before(() => {
+    daemons.push(...suite.suiteDevices.map((d) => d.daemon));
+    port = suite.port;
   });
-  after(async () => {
-    for (const d of daemons) await d.kill();
-    await stop();
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cli-adb-'));
+  after(() => {
     fs.rmSync(tmp, { recursive: true, force: true });
-    fs.rmSync((daemons[0] as LoopbackAdbd | undefined)?.scratchDir ?? tmp, { recursive: true, force: true });
+    fs.rmSync(shared, { recursive: true, force: true });
   });
 
   it('exec --target adb:SERIAL: hello, then the results of the probe pushed to the device', async () => {
@@ -123,7 +97,7 @@ describe('CLI through adb to a vm guest (real adb server, the real ashmem driver
   this.timeout(300_000);
   const backend = adbBackends().find((b) => b.name === 'vm');
   assert.ok(backend !== undefined);
-  const suite = useAdbSuite(backend, { suiteDevice: { abis: ['x86_64', 'x86'], root: 'restart', shellUid: 2000 } });
+  const suite = useAdbSuite(backend, { suiteDevices: [{ abis: ['x86_64', 'x86'], root: 'restart', shellUid: 2000 }] });
   // The suite device's serial and the private server's port, once `before` has run.
   let serial = '';
   let port = 0;

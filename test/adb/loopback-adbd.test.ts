@@ -32,7 +32,7 @@ function adb(port: number, args: readonly string[]): Promise<{ stdout: string; s
 
 for (const backend of adbBackends()) describe(`loopback ADB daemon with the real adb server, serving ${backend.title}`, function () {
   this.timeout(60_000);
-  const suite = useAdbSuite(backend, { suiteDevice: { properties: { 'ro.product.model': 'Loopback 7', 'ro.build.version.sdk': '29' }, abis: ['x86_64', 'x86'] } });
+  const suite = useAdbSuite(backend, { suiteDevices: [{ properties: { 'ro.product.model': 'Loopback 7', 'ro.build.version.sdk': '29' }, abis: ['x86_64', 'x86'] }] });
   // The suite's device, its daemon and serial, and the private server's port, once `before` has run.
   let device: BackendDevice;
   let daemon: LoopbackAdbd;

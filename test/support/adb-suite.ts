@@ -30,10 +30,10 @@ const SETUP_MS = 300_000;
 /** Options of {@link useAdbSuite}. */
 export interface AdbSuiteOptions {
   /**
-   * A device for the whole suite: started and connected in `before`, closed in `after`
-   * ({@link AdbSuite.suiteDevice}).
+   * Devices for the whole suite, one per entry: started and connected in `before`, closed in
+   * `after` ({@link AdbSuite.suiteDevices}).
    */
-  readonly suiteDevice?: DeviceOptions;
+  readonly suiteDevices?: readonly DeviceOptions[];
 }
 
 /** What an adb suite's hooks made, and the test's own devices, targets and folders. */
@@ -43,7 +43,9 @@ export interface AdbSuite {
   readonly server: AdbServer;
   /** Its port. */
   readonly port: number;
-  /** The suite-long device (only with `suiteDevice`), connected. */
+  /** The suite-long devices (`suiteDevices`), connected, in order. */
+  readonly suiteDevices: readonly BackendDevice[];
+  /** The first of them. */
   readonly suiteDevice: BackendDevice;
   /** A started device, closed after the test; not connected (see {@link connectedDevice}). */
   device(options?: DeviceOptions): Promise<BackendDevice>;
@@ -60,7 +62,7 @@ export interface AdbSuite {
 /** Registers the suite's hooks in the calling `describe` and returns its accessors. */
 export function useAdbSuite(backend: AdbBackend, options: AdbSuiteOptions = {}): AdbSuite {
   let started: { server: AdbServer; port: number; stop: () => Promise<void> } | undefined;
-  let suiteDevice: BackendDevice | undefined;
+  const suiteDevices: BackendDevice[] = [];
   const devices: BackendDevice[] = [];
   const targets: AdbTarget[] = [];
   const folders: string[] = [];
@@ -74,9 +76,10 @@ export function useAdbSuite(backend: AdbBackend, options: AdbSuiteOptions = {}):
     this.timeout(SETUP_MS);
     await backend.setup();
     started = await startPrivateAdbServer();
-    if (options.suiteDevice !== undefined) {
-      suiteDevice = await backend.device(options.suiteDevice);
-      await connectLoopback(started.server, suiteDevice.daemon);
+    for (const deviceOptions of options.suiteDevices ?? []) {
+      const d = await backend.device(deviceOptions);
+      suiteDevices.push(d);
+      await connectLoopback(started.server, d.daemon);
     }
   });
 
@@ -88,7 +91,7 @@ export function useAdbSuite(backend: AdbBackend, options: AdbSuiteOptions = {}):
   });
 
   after(async function () {
-    await suiteDevice?.close();
+    for (const d of suiteDevices.splice(0)) await d.close();
     await started?.stop();
     await backend.teardown();
   });
@@ -101,9 +104,13 @@ export function useAdbSuite(backend: AdbBackend, options: AdbSuiteOptions = {}):
     get port() {
       return server().port;
     },
+    get suiteDevices() {
+      return suiteDevices;
+    },
     get suiteDevice() {
-      if (suiteDevice === undefined) throw new Error('this adb suite has no suite device (useAdbSuite without suiteDevice, or before its before hook ran)');
-      return suiteDevice;
+      const first = suiteDevices[0];
+      if (first === undefined) throw new Error('this adb suite has no suite device (useAdbSuite without suiteDevices, or before its before hook ran)');
+      return first;
     },
     async device(deviceOptions = {}) {
       const d = await backend.device(deviceOptions);

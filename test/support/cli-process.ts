@@ -24,10 +24,12 @@ export interface CliProcess {
 
 /**
  * Starts `ashmem-harness ARGS`. `detached` puts it in a process group of its own, so a test can
- * signal the whole group as a terminal's Ctrl-C does (probes included).
+ * signal the whole group as a terminal's Ctrl-C does (probes included). `input` is its standard
+ * input (none by default).
  */
-export function startCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; detached?: boolean } = {}): CliProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...opts.env }, detached: opts.detached === true, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; detached?: boolean; input?: string } = {}): CliProcess {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, ...opts.env }, detached: opts.detached === true, stdio: [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  if (opts.input !== undefined) child.stdin?.end(opts.input);
   let out = '';
   let err = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
