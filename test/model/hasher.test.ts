@@ -56,9 +56,9 @@ describe('state fingerprint hash: page maps', () => {
     const a = new Map<number, number | Uint8Array>([[1, 5], [0, bytes(3)], [7, 0]]);
     const b = new Map<number, number | Uint8Array>([[0, bytes(3)], [7, 0], [1, 5]]);
     assert.equal(digestOf((h) => h.pageMap(a, undefined)), digestOf((h) => h.pageMap(b, undefined)));
-    assert.notEqual(digestOf((h) => h.pageMap(a, undefined)), digestOf((h) => h.pageMap(new Map([[1, 5], [0, bytes(3)], [8, 0]]), undefined)));
-    assert.notEqual(digestOf((h) => h.pageMap(a, undefined)), digestOf((h) => h.pageMap(new Map([[1, 6], [0, bytes(3)], [7, 0]]), undefined)));
-    assert.notEqual(digestOf((h) => h.pageMap(a, undefined)), digestOf((h) => h.pageMap(new Map([[1, 5], [0, bytes(4)], [7, 0]]), undefined)));
+    assert.notEqual(digestOf((h) => h.pageMap(a, undefined)), digestOf((h) => h.pageMap(new Map<number, number | Uint8Array>([[1, 5], [0, bytes(3)], [8, 0]]), undefined)));
+    assert.notEqual(digestOf((h) => h.pageMap(a, undefined)), digestOf((h) => h.pageMap(new Map<number, number | Uint8Array>([[1, 6], [0, bytes(3)], [7, 0]]), undefined)));
+    assert.notEqual(digestOf((h) => h.pageMap(a, undefined)), digestOf((h) => h.pageMap(new Map<number, number | Uint8Array>([[1, 5], [0, bytes(4)], [7, 0]]), undefined)));
   });
 
   it('leaves out the pages of the skipped uniform byte only, as if absent', () => {
@@ -67,7 +67,7 @@ describe('state fingerprint hash: page maps', () => {
     assert.equal(digestOf((h) => h.pageMap(withZero, 0)), digestOf((h) => h.pageMap(without, 0)));
     assert.notEqual(digestOf((h) => h.pageMap(withZero, undefined)), digestOf((h) => h.pageMap(without, undefined)));
     // A byte array of zeros is content, not the uniform byte: it stays.
-    assert.notEqual(digestOf((h) => h.pageMap(new Map([[0, 9], [3, bytes(0)]]), 0)), digestOf((h) => h.pageMap(without, 0)));
-    assert.notEqual(digestOf((h) => h.pageMap(new Map([[0, 9], [3, 2]]), 0)), digestOf((h) => h.pageMap(without, 0)));
+    assert.notEqual(digestOf((h) => h.pageMap(new Map<number, number | Uint8Array>([[0, 9], [3, bytes(0)]]), 0)), digestOf((h) => h.pageMap(without, 0)));
+    assert.notEqual(digestOf((h) => h.pageMap(new Map<number, number | Uint8Array>([[0, 9], [3, 2]]), 0)), digestOf((h) => h.pageMap(without, 0)));
   });
 });
