@@ -133,6 +133,18 @@ describe('divergence explanations (issue 11 §5)', () => {
       assert.equal(d.section, '§4.5, §5.3');
     });
 
+    it('a middle range kept while drop_caches purged the ranges around it: the newer ones alone are named, a multi-page one as first-last (§4.5, §5.3)', () => {
+      // Three unpinned ranges, oldest first: page 0, page 2, pages 4-5. The newest read as zeros, so
+      // the drop purged all three; the middle one then reads back its data.
+      const script = 'open r0\nset_size r0 24576\nmmap m0 r0 24576 3 shared 0\nfill m0 0 24576 0x5A\nunpin r0 0 4096\nunpin r0 8192 4096\nunpin r0 16384 8192\ndrop_caches\ncheck m0 16384 8192\ncheck m0 8192 4096\n';
+      const rs = modelRun(script, 'c-final', (_op, d) => d.kernel.lru.length);
+      assert.deepEqual(at(rs, 10).rle, [[0, 4096]]);
+      Object.assign(at(rs, 10), { rle: [[0x5a, 4096]] });
+      const d = divergence(script, rs, 'c-final');
+      assert.equal(d.line, 10);
+      assert.match(d.rule, /^purged out of LRU order: page 2 kept its data though drop_caches at line 8 purged newer ranges \(1:4-5\); a purge takes the oldest unpinned first/);
+    });
+
     it('a purged range seen as zeros, then read back with its data: "purged page not zeroed" (§5.1)', () => {
       const script = `${DROP}check m0 0 4096\n`;
       const rs = modelRun(script, 'c-final', () => 1); // only the oldest range purged
