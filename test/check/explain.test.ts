@@ -145,6 +145,18 @@ describe('divergence explanations (issue 11 §5)', () => {
       assert.match(d.rule, /^purged out of LRU order: page 2 kept its data though drop_caches at line 8 purged newer ranges \(1:4-5\); a purge takes the oldest unpinned first/);
     });
 
+    it('explains against the admissible world closest to the observation: the purged one when half the page reads zeros', () => {
+      // After drop_caches the range may be purged (zeros) or not (0x5A); the observation is half
+      // zeros, half 0x77: 2048 bytes from the purged world, 4096 from the other.
+      const script = 'open r0\nset_size r0 8192\nmmap m0 r0 8192 3 shared 0\nfill m0 0 8192 0x5A\nunpin r0 0 4096\ndrop_caches\ncheck m0 0 4096\n';
+      const rs = modelRun(script, 'c-final', () => 0);
+      Object.assign(at(rs, 7), { rle: [[0, 2048], [0x77, 2048]] });
+      const d = divergence(script, rs, 'c-final');
+      assert.equal(d.rule, 'purged page not zeroed: page 0 was purged by drop_caches at line 6 (later results showed it) and read back its data: the mapping holds different bytes, first difference at byte 2048 of the window (file offset 2048): expected 0x00, observed 0x77');
+      assert.deepEqual(d.state.areas, [{ area: 1, ranges: ['0 purged'] }]);
+      assert.deepEqual(d.expected.map((e) => e.rle), [[[0x5a, 4096]], [[0, 4096]]]);
+    });
+
     it('a purged range seen as zeros, then read back with its data: "purged page not zeroed" (§5.1)', () => {
       const script = `${DROP}check m0 0 4096\n`;
       const rs = modelRun(script, 'c-final', () => 1); // only the oldest range purged
