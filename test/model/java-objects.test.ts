@@ -49,6 +49,21 @@ describe('Java objects: closed, invalid and empty handles (§8.2, §8.3)', () =>
     }
   });
 
+  it('a buffer whose map threw, and a map of a SharedMemory whose create threw, are state errors too', () => {
+    const a = answers(predictions('ack-c', 33, 'sm_create s0 "a" 4096\nsm_map b0 s0 8 0 4096\nbuf_get b0 0 1\nbuf_put b0 0 1 1\nsm_unmap b0\nsm_create s1 "z" 0\nsm_map_rw b1 s1\n'));
+    assert.deepEqual(a[1], { exception: 'java.lang.IllegalArgumentException', message: 'Invalid prot value' });
+    for (const [line, h] of [[2, 'b0'], [3, 'b0'], [4, 'b0'], [6, 's1']] as const) {
+      const r = a[line] as { error?: string; message?: string };
+      assert.equal(r.error, 'state', `line ${line + 1}`);
+      assert.match(r.message ?? '', new RegExp(`^${h} holds nothing`));
+    }
+  });
+
+  it('§8.3 map at a non-page-aligned offset: the kernel\'s EINVAL becomes ErrnoException with bionic\'s strerror text', () => {
+    const a = answers(predictions('ack-c', 33, 'sm_create s0 "a" 8192\nsm_map b0 s0 1 100 100\n'));
+    assert.deepEqual(a[1], { exception: 'android.system.ErrnoException', message: 'mmap failed: EINVAL (Invalid argument)' });
+  });
+
   it('§8.3 SharedMemory and its mapped buffer keep working in every world after an app_wait (their state is copied per world)', () => {
     const ps = predictions('ack-c', 33, 'sm_create s0 "a" 4096\nsm_map_rw b0 s0\nbuf_put b0 0 4 6\nmf_create f0 "p" 4096\nmf_allow_purging f0 true\napp_wait "x" 10\nsm_get_size s0\nbuf_get b0 0 4\nsm_set_protect s0 1\nsm_map_rw b1 s0\n');
     const a = answers(ps);
