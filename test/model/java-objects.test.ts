@@ -59,6 +59,11 @@ describe('Java objects: closed, invalid and empty handles (§8.2, §8.3)', () =>
     }
   });
 
+  it('a handle whose create threw still holds nothing in each world after an app_wait', () => {
+    const a = answers(predictions('ack-c', 33, 'mf_create f1 "z" 0\nsm_create s1 "z" 0\nmf_create f0 "p" 4096\nmf_allow_purging f0 true\napp_wait "x" 10\nmf_length f1\nsm_get_size s1\n'));
+    for (const line of [5, 6]) assert.equal((a[line] as { error?: string }).error, 'state', `line ${line + 1}`);
+  });
+
   it('§8.3 map at a non-page-aligned offset: the kernel\'s EINVAL becomes ErrnoException with bionic\'s strerror text', () => {
     const a = answers(predictions('ack-c', 33, 'sm_create s0 "a" 8192\nsm_map b0 s0 1 100 100\n'));
     assert.deepEqual(a[1], { exception: 'android.system.ErrnoException', message: 'mmap failed: EINVAL (Invalid argument)' });
