@@ -65,6 +65,9 @@ describe('Java layer bounds and lifecycle (§8.1-§8.3)', () => {
       ['IllegalArgumentException', 0, 0, 0, 'IllegalStateException']);
     assert.deepEqual(outcomes('c-pre2019', 26, ['mf_create f0 "x" 0', 'sm_create s0 "y" 4096', 'mf_create f1 "z" 100', 'mf_close f1', 'mf_length f1']),
       ['IOException', 'unsupported', 0, 0, 100]);
+    // Below 27 every SharedMemory and ByteBuffer op is unsupported, buffer ops included.
+    assert.deepEqual(outcomes('c-pre2019', 26, ['sm_create s0 "y" 4096', 'sm_map_rw b0 s0', 'buf_get b0 0 1', 'buf_put b0 0 1 1', 'sm_unmap b0']),
+      ['unsupported', 'unsupported', 'unsupported', 'unsupported', 'unsupported']);
   });
 
   it('§8.1/§8.2 close() twice is harmless; allowPurging after close is IOException; access after close is the deactivated IOException', () => {
