@@ -47,8 +47,8 @@ describe('memfd regions (§6 memfd shim row, §7.1)', () => {
   });
 
   it('after a write seal a shared mapping may never gain PROT_WRITE; a private one may (mm/memfd.c, §7.1)', () => {
-    const sealed = run('ack-memfd-shim', 'open r0\ntruncate r0 8192\nset_prot r0 1\nmmap m0 r0 4096 1 shared 0\nmprotect m0 3\nmmap m1 r0 4096 1 private 0\nmprotect m1 3\nmmap m2 r0 4096 3 shared 0\n');
-    assert.deepEqual(outcomes(sealed.slice(3)), [0, 'EACCES', 0, 0, 'EPERM']);
+    const sealed = run('ack-memfd-shim', 'open r0\ntruncate r0 8192\nset_prot r0 1\nmmap m0 r0 4096 1 shared 0\nmprotect m0 3\nmprotect m0 1\nmmap m1 r0 4096 1 private 0\nmprotect m1 3\nmmap m2 r0 4096 3 shared 0\n');
+    assert.deepEqual(outcomes(sealed.slice(3)), [0, 'EACCES', 0, 0, 0, 'EPERM']);
     const open = run('ack-memfd-shim', 'open r0\ntruncate r0 8192\nmmap m0 r0 4096 1 shared 0\nmprotect m0 3\n');
     assert.deepEqual(outcomes(open.slice(2)), [0, 0]);
   });
@@ -65,5 +65,26 @@ describe('memfd regions (§6 memfd shim row, §7.1)', () => {
     assert.deepEqual(rs[7]?.rle, [[1, 4000], [0, 200], [1, 3992]]);
     assert.equal(rs[9]?.ret, 5);
     assert.equal(rs[11]?.ret, 8197);
+  });
+
+  it('write(2) across pages at an unaligned offset zeroes exactly its bytes and leaves i_size alone inside the file', () => {
+    const rs = run('linux-memfd', 'open r0\ntruncate r0 12288\nmmap m0 r0 12288 3 shared 0\nfill m0 0 12288 1\nlseek r0 4000 set\nwrite r0 5000\nlseek r0 0 set\nread r0 12288\nlseek r0 0 end\n');
+    assert.deepEqual(rs[7]?.rle, [[1, 4000], [0, 5000], [1, 3288]]);
+    assert.equal(rs[8]?.ret, 12288);
+  });
+
+  it('ftruncate: EINVAL on a read-only fd; F_SEAL_SHRINK refuses only shrinking, F_SEAL_GROW only growing', () => {
+    const rs = run('linux-memfd', 'open r0 rdonly\ntruncate r0 100\nopen r1\ntruncate r1 8192\nadd_seals r1 2\ntruncate r1 100\ntruncate r1 8192\ntruncate r1 9000\nadd_seals r1 4\ntruncate r1 9000\ntruncate r1 9001\nopen r2\ntruncate r2 8192\nadd_seals r2 4\ntruncate r2 4000\n');
+    assert.deepEqual(outcomes(rs.slice(1)), ['EINVAL', 0, 0, 0, 'EPERM', 0, 0, 0, 0, 'EPERM', 0, 0, 0, 0]);
+  });
+
+  it('F_ADD_SEALS: EPERM on a read-only fd, EINVAL for bits beyond the five seals, EPERM once F_SEAL_SEAL is set', () => {
+    const rs = run('linux-memfd', 'open r0 rdonly\nadd_seals r0 2\nget_seals r0\nopen r1\nadd_seals r1 64\nadd_seals r1 1\nadd_seals r1 2\nget_seals r1\n');
+    assert.deepEqual(outcomes(rs.slice(1)), ['EPERM', 0, 0, 'EINVAL', 0, 'EPERM', 1]);
+  });
+
+  it('the shim stubs pinning (PIN/UNPIN 0, GET_PIN_STATUS pinned) and refuses PURGE_ALL_CACHES without CAP_SYS_ADMIN (§3.7)', () => {
+    const rs = run('ack-memfd-shim', 'open r0\npin r0 0 0\nunpin r0 0 0\nstatus r0 0 0\npurge_all r0\ndrop_cap sys_admin\npurge_all r0\nfile_id r0\nfile_id_null r0\nset_size r0 4096\n');
+    assert.deepEqual(outcomes(rs.slice(1)), [0, 0, 1, 0, 0, 'EPERM', 0, 'EFAULT', 'EINVAL']);
   });
 });
