@@ -41,4 +41,24 @@ describe('VFS ioctl outcomes on an ashmem fd', () => {
     assert.deepEqual(brief(vfsIoctl(VFS_IOCTL.FS_IOC_GETFSSYSFSPATH, ctx({ kernelVersion: [6, 8], buffer: 'x' }))), ['driver', 0]);
     assert.deepEqual(brief(vfsIoctl(VFS_IOCTL.FS_IOC_GETFSSYSFSPATH, ctx({ kernelVersion: [5, 9], buffer: 'x' }))), ['driver']);
   });
+
+  it('FITHAW: EPERM without CAP_SYS_ADMIN, EINVAL with it (nothing frozen)', () => {
+    assert.deepEqual(brief(vfsIoctl(VFS_IOCTL.FITHAW, ctx({ capSysAdmin: false }))), ['EPERM']);
+    assert.deepEqual(brief(vfsIoctl(VFS_IOCTL.FITHAW, CTX)), ['EINVAL']);
+  });
+
+  it('fileattr set ioctls read their argument from 5.13 on (EFAULT for a bad pointer), else reach the driver', () => {
+    assert.deepEqual(brief(vfsIoctl(VFS_IOCTL.FS_IOC_FSSETXATTR, CTX)), ['EFAULT']);
+    assert.deepEqual(brief(vfsIoctl(VFS_IOCTL.FS_IOC_FSSETXATTR, ctx({ kernelVersion: [5, 10] }))), ['driver']);
+    // A 32-bit kernel's SETFLAGS is the 32-bit number.
+    assert.deepEqual(brief(vfsIoctl(VFS_IOCTL.FS_IOC_SETFLAGS_32, ctx({ callerBits: 32, kernelBits: 32 }))), ['EFAULT']);
+  });
+
+  it('only a 32-bit caller on a 64-bit kernel meets the x86-64 compat preallocation numbers', () => {
+    const prealloc = 0x402c5828;
+    assert.deepEqual(brief(vfsIoctl(prealloc, ctx({ callerBits: 32 }))), ['unmodelled']);
+    assert.deepEqual(brief(vfsIoctl(prealloc, ctx({ callerBits: 32, kernelBits: 32 }))), ['driver']);
+    assert.deepEqual(brief(vfsIoctl(prealloc, CTX)), ['driver']);
+    assert.deepEqual(brief(vfsIoctl(0x12345678, ctx({ callerBits: 32 }))), ['driver']);
+  });
 });
