@@ -87,4 +87,12 @@ describe('memfd regions (§6 memfd shim row, §7.1)', () => {
     const rs = run('ack-memfd-shim', 'open r0\npin r0 0 0\nunpin r0 0 0\nstatus r0 0 0\npurge_all r0\ndrop_cap sys_admin\npurge_all r0\nfile_id r0\nfile_id_null r0\nset_size r0 4096\n');
     assert.deepEqual(outcomes(rs.slice(1)), [0, 0, 1, 0, 0, 'EPERM', 0, 'EFAULT', 'EINVAL']);
   });
+
+  it('ioctl_buf with a valid buffer: GET_NAME copies the name; SET_PROT_MASK takes the pointer as the value (EINVAL)', () => {
+    const rs = run('ack-memfd-shim', 'open r0\nioctl_buf r0 0x81007702 "abc"\nioctl_buf r0 0x40087705 "abc"\nget_prot r0\n');
+    assert.equal(rs[1]?.ret, 0);
+    assert.equal(rs[1]?.name, 'ashmem');
+    assert.equal(rs[2]?.errno, 'EINVAL');
+    assert.equal(rs[3]?.ret, 7);
+  });
 });
