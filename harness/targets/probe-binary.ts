@@ -92,19 +92,27 @@ export function hostAndroidAbi(arch: string = process.arch): ProbeAbi | undefine
   return OWN_ABI_BY_ARCH[arch];
 }
 
-/** Finds an executable on PATH. */
+/**
+ * The path of an executable file found on PATH (as `env` finds it: directories and files
+ * without the execute bit are passed over); a name with a slash is taken as a path.
+ */
 export function findOnPath(name: string, envPath: string = process.env['PATH'] ?? ''): string | undefined {
+  if (name.includes('/')) return isExecutableFile(name) ? name : undefined;
   for (const dir of envPath.split(path.delimiter)) {
     if (dir === '') continue;
     const candidate = path.join(dir, name);
-    try {
-      fs.accessSync(candidate, fs.constants.X_OK);
-      return candidate;
-    } catch {
-      // not here; keep looking
-    }
+    if (isExecutableFile(candidate)) return candidate;
   }
   return undefined;
+}
+
+function isExecutableFile(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** One line of a child's output for an error message: printable ASCII only, bounded. */

@@ -14,7 +14,8 @@ import { cachedEntry, cacheFailure, vmCacheRoot, VmCacheError, withLock } from '
 import { cpioNewc } from '../../harness/targets/vm/initramfs.js';
 import { loadOrder, moduleDepends } from '../../harness/targets/vm/modules.js';
 import { needsFreshBoot } from '../../harness/targets/vm/vm-target.js';
-import { onPath, tethered } from '../../harness/targets/vm/tether.js';
+import { findOnPath } from '../../harness/targets/probe-binary.js';
+import { tethered } from '../../harness/targets/vm/tether.js';
 import { parseVmTargetSpec } from '../../harness/targets/vm/vm-spec.js';
 
 function tmp(): string {
@@ -186,15 +187,15 @@ describe('a guest dies with the harness (tether.ts)', () => {
     return { parent: p.pid as number, child };
   }
 
-  it('onPath finds executables only; without setpriv the command is returned as it was', () => {
+  it('findOnPath finds executable files only; without setpriv the command is returned as it was', () => {
     const dir = tmp();
     fs.writeFileSync(path.join(dir, 'plain'), '');
     fs.mkdirSync(path.join(dir, 'adir'));
     fs.writeFileSync(path.join(dir, 'tool'), '#!/bin/sh\n', { mode: 0o755 });
-    assert.equal(onPath('tool', `/nonexistent:${dir}`), path.join(dir, 'tool'));
-    assert.equal(onPath('plain', dir), undefined);
-    assert.equal(onPath('adir', dir), undefined);
-    assert.equal(onPath(path.join(dir, 'tool'), ''), path.join(dir, 'tool'));
+    assert.equal(findOnPath('tool', `/nonexistent:${dir}`), path.join(dir, 'tool'));
+    assert.equal(findOnPath('plain', dir), undefined);
+    assert.equal(findOnPath('adir', dir), undefined);
+    assert.equal(findOnPath(path.join(dir, 'tool'), ''), path.join(dir, 'tool'));
     assert.deepEqual(tethered('/bin/sleep', ['1'], dir), { file: '/bin/sleep', args: ['1'], tethered: false });
     const t = tethered('/bin/sleep', ['1']);
     assert.equal(t.tethered, true, 'setpriv (util-linux) is on PATH here: scripts/setup-host installs it');

@@ -7,10 +7,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import { freeLocalPort } from '../adb/forward-service.js';
+import { findOnPath } from '../probe-binary.js';
 import { DeviceVanishedError, TargetError, TargetTimeoutError } from '../target.js';
 import type { GuestKernel } from './debian-kernel.js';
 import { CONSOLE_MARK, GUEST_AGENT_PORT, GUEST_CONTROL_PORT } from './initramfs.js';
-import { onPath, tethered } from './tether.js';
+import { tethered } from './tether.js';
 import type { VmAbi, VmArch } from './vm-spec.js';
 
 /** How the guest's CPU runs. */
@@ -129,7 +130,7 @@ export class Guest {
     const controlPort = await freeLocalPort();
     fs.rmSync(o.monitor, { force: true });
     const incoming = o.restore !== undefined ? ['-incoming', `exec:cat ${shellWord(o.restore.file)}`] : [];
-    const qemu = onPath(qemuBinary(o.arch));
+    const qemu = findOnPath(qemuBinary(o.arch));
     if (qemu === undefined) throw qemuMissing(o.arch);
     // Tethered: a harness killed with SIGKILL takes its guest with it (tether.ts).
     const command = tethered(qemu, [...qemuArgs(o, agentPort, controlPort), '-monitor', `unix:${o.monitor},server=on,wait=off`, ...incoming]);
