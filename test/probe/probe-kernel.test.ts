@@ -10,6 +10,9 @@ import { ALL_ABIS, HOST_HAS_ASHMEM, HOST_IS_ANDROID, at, ensureProbesBuilt, expe
 
 const PAGE = 4096;
 
+/** Three pages of 0x11 in m0 with page 1 unmapped: the hole tests' start (lines 1-5). */
+const HOLE = ['open r0', 'truncate r0 12288', 'mmap m0 r0 12288 3 shared 0', 'fill m0 0 12288 0x11', 'munmap_range m0 4096 4096'];
+
 before(function () {
   this.timeout(120_000);
   ensureProbesBuilt();
@@ -134,11 +137,7 @@ for (const abi of ALL_ABIS) {
       // gap that fits): without the probe's reservation m1 would sit in m0's hole and
       // `check m0 4096 1` would read m1's bytes where §3.5 says SIGSEGV.
       const run = await runProbe(abi, script(
-        'open r0',
-        'truncate r0 12288',
-        'mmap m0 r0 12288 3 shared 0',
-        'fill m0 0 12288 0x11',
-        'munmap_range m0 4096 4096',
+        ...HOLE,
         'open r1',
         'truncate r1 4096',
         'mmap m1 r1 4096 3 shared 0',
@@ -162,11 +161,7 @@ for (const abi of ALL_ABIS) {
       // probe the kernel runs itself shows the kernel's answer.
       skipUnlessNative(this, abi, `the ${abi} probe's mprotect across a hole`);
       const run = await runProbe(abi, script(
-        'open r0',
-        'truncate r0 12288',
-        'mmap m0 r0 12288 3 shared 0',
-        'fill m0 0 12288 0x11',
-        'munmap_range m0 4096 4096',
+        ...HOLE,
         'mmap m1 r0 4096 3 shared 0',
         'mincore m0 0 12288',
         'mprotect m0 1',
