@@ -27,9 +27,17 @@ const CLI = path.join(ROOT, 'bin', 'ashmem-harness.js');
 
 interface CliRun { status: number | null; stdout: string; stderr: string }
 
+/**
+ * Everything these tests write, removed when the file's suites end. The harnesses they start get
+ * it as TMPDIR too: a guest that crashes (or a harness that is killed) keeps its work folder for
+ * the user on purpose, and a test suite run twice must not leave those behind in /tmp.
+ */
+const SCRATCH = fs.mkdtempSync(path.join(os.tmpdir(), 'ashmem-vm-tests-'));
+after(() => fs.rmSync(SCRATCH, { recursive: true, force: true }));
+
 function cli(args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 600_000): Promise<CliRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, TMPDIR: SCRATCH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -90,8 +98,20 @@ function descendants(root: number): number[] {
   return found;
 }
 
+/** Runs `make` with os.tmpdir() pointing at `dir` (the target makes its work folder there). */
+function withTmpdir<T>(dir: string, make: () => T): T {
+  const before = process.env['TMPDIR'];
+  process.env['TMPDIR'] = dir;
+  try {
+    return make();
+  } finally {
+    if (before === undefined) delete process.env['TMPDIR'];
+    else process.env['TMPDIR'] = before;
+  }
+}
+
 function out(name: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `vm-${name}-`));
+  return fs.mkdtempSync(path.join(SCRATCH, `${name}-`));
 }
 
 /** One run per target, side by side (a run shares its cases out by speed; each ABI must get all of them). */
@@ -160,7 +180,7 @@ describe('vm target: a real ashmem driver in a QEMU guest (x86_64, both x86 ABIs
 
   it('a harness killed with SIGKILL takes its guest with it (QEMU runs under setpriv --pdeathsig)', async () => {
     const dir = out('killed');
-    const harness = spawn(process.execPath, [CLI, 'run', '--target', 'vm', '--cases', '100000', '--seed', '3', '--out', dir], { cwd: ROOT, stdio: 'ignore' });
+    const harness = spawn(process.execPath, [CLI, 'run', '--target', 'vm', '--cases', '100000', '--seed', '3', '--out', dir], { cwd: ROOT, env: { ...process.env, TMPDIR: SCRATCH }, stdio: 'ignore' });
     try {
       let qemu: number | undefined;
       const deadline = Date.now() + 300_000;
@@ -229,7 +249,8 @@ describe('vm target: a real ashmem driver in a QEMU guest (x86_64, both x86 ABIs
   });
 
   it('a guest kernel panic ends the target like a vanished device, naming the panic, console kept', async () => {
-    const t = new VmTarget({ arch: 'x86_64', abi: 'x86_64', id: 'vm:x86_64' });
+    const base = out('inproc');
+    const t = withTmpdir(base, () => new VmTarget({ arch: 'x86_64', abi: 'x86_64', id: 'vm:x86_64' }));
     try {
       const first = await t.exec('open r0\nset_size r0 4096\n');
       assert.equal(first.results.length, 2);
@@ -240,6 +261,10 @@ describe('vm target: a real ashmem driver in a QEMU guest (x86_64, both x86 ABIs
     } finally {
       await t.close();
     }
+    // Closed, the target keeps a crashed guest's console for the user (and only that).
+    const kept = fs.readdirSync(base).flatMap((d) => fs.readdirSync(path.join(base, d)).map((f) => path.join(base, d, f)));
+    assert.deepEqual(kept.map((f) => path.basename(f)), ['console-1.log']);
+    assert.match(fs.readFileSync(kept[0] as string, 'utf8'), /Kernel panic - not syncing: sysrq triggered crash/);
   });
 
   it('a run whose guest panics: exit 2, one line naming the panic, results so far on disk, the console in the report', async () => {
