@@ -64,6 +64,52 @@ describe('possible worlds of configuration-decided outcomes (worlds.ts)', () => 
     assert.deepEqual(v, { kind: 'undecidable', line: 2, reason: 'more than 1 admissible worlds at line 2' });
   });
 
+  it('a quiet machine still has a world limit: 1024 mmap outcomes times five purge choices is undecidable', () => {
+    // Each private writable 1 GiB mapping may be refused by the commit limit (§3.5, overcommit.ts):
+    // ten of them make 1024 worlds; pressure over four unpinned ranges may then purge 0-4 (§5.3).
+    const lines = ['open r1', 'set_size r1 16384', 'mmap m9 r1 16384 3 shared 0', 'unpin r1 0 4096', 'unpin r1 4096 4096', 'unpin r1 8192 4096', 'unpin r1 12288 4096', 'open r0', 'set_size r0 1073741824'];
+    for (let k = 0; k < 10; k++) lines.push(`mmap m${k} r0 1073741824 3 private 0`);
+    lines.push('pressure 64 1');
+    const script = parseScript(lines.join('\n')).ops;
+    let worlds = initialWorlds(PROFILE.features, ENV);
+    for (const op of script.slice(0, -1)) worlds = step(worlds, op, QUIET).map((b) => b.world);
+    assert.equal(worlds.length, 1024);
+    assert.ok(QUIET.maxWorlds < 1024 * 5);
+    assert.throws(() => step(worlds, script[script.length - 1] as Op, QUIET), (e: unknown) => e instanceof WorldLimitError && e.message === `more than ${QUIET.maxWorlds} admissible worlds at line 20`);
+  });
+
+  describe('a page read back after its purge, then a second purge (§5.1, §3.7, §3.9): SEEK_DATA tells a zero page from a hole', () => {
+    // Pressure may purge the range (line 5). Reading the mapping then allocates a zero page in
+    // the hole (a read fault on shmem). A second pressure (line 7) purges only what is on the
+    // LRU: in the world where line 5 purged, the range is off the LRU and the zero page stays;
+    // in the world where line 5 did not, line 7 may punch it. Both leave a purged range, one
+    // with a zero page, the other with a hole: SEEK_DATA answers 0 in the first, ENXIO in the
+    // second, and the pin says purged in both (unlike the world where nothing purged).
+    const text = 'open r0\nset_size r0 4096\nmmap m0 r0 4096 3 shared 0\nunpin r0 0 4096\npressure 64 1\ncheck m0 0 4096\npressure 64 1\nlseek r0 0 data\npin r0 0 4096\ncheck m0 0 4096';
+    const script = parseScript(text);
+    /** The model's answers when the pressure of line 5 purged `first` ranges and that of line 7 `second`. */
+    const answers = (first: number, second: number): OpResult[] => {
+      const d = Device.create(PROFILE.features, ENV);
+      return script.ops.map((op) => d.apply(op, op.line === 5 ? first : op.line === 7 ? second : undefined));
+    };
+
+    it('the zero page of the early purge is admissible: consistent', () => {
+      const rs = answers(1, 0);
+      assert.deepEqual([rs[7]?.ret, rs[8]?.ret], [0, 1]);
+      assert.equal(answers(0, 1)[7]?.errno, 'ENXIO');
+      assert.equal(judge(script, rs, PROFILE, ENV, OPTS).kind, 'consistent');
+    });
+
+    it('a divergence after it is explained in that world', () => {
+      const rs = answers(1, 0).map((r) => (r.i === 10 ? { ...r, rle: [[0x11, 4096]] as [number, number][] } : r));
+      const v = judge(script, rs, PROFILE, ENV, OPTS);
+      assert.equal(v.kind, 'diverged');
+      const d = (v as { divergence: { line: number; expected: readonly OpResult[] } }).divergence;
+      assert.equal(d.line, 10);
+      assert.deepEqual(d.expected.map((e) => e.rle), [[[0, 4096]]]);
+    });
+  });
+
   it('a script that seeks data keeps apart worlds that differ only by a zero page; SEEK_DATA tells them apart (§3.9, §12)', () => {
     // A written-then-zeroed page is allocated: SEEK_DATA finds it at 0, where a hole has no data (ENXIO).
     const text = 'open r0\nset_size r0 4096\nmmap m0 r0 4096 3 shared 0\nfill m0 0 4096 7\nfill m0 0 4096 0\nget_size r0\nlseek r0 0 data';
