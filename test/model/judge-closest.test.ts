@@ -51,6 +51,16 @@ describe('the world a divergence is explained against (judge.ts)', () => {
     assert.equal(m.get(1), open);
   });
 
+  it('only too many worlds is undecidable: a model error while stepping several worlds propagates', () => {
+    // Two worlds after the pressure (range purged or not); the op of a process that was never
+    // forked (a Script built past the parser, which refuses it) is a bug of the caller or model.
+    const full = parseScript('open r0\nset_size r0 4096\nmmap m0 r0 4096 3 shared 0\nunpin r0 0 4096\npressure 64 1\nfork p1\np1: get_size r0');
+    const script = { ...full, ops: full.ops.filter((op) => op.kind !== 'fork') };
+    const rs = modelRun('open r0\nset_size r0 4096\nmmap m0 r0 4096 3 shared 0\nunpin r0 0 4096\npressure 64 1');
+    rs.push({ i: 7, op: 'get_size', proc: 'p1', ret: 4096 });
+    assert.throws(() => judge(script, rs, PROFILE, ENV, OPTS), /process p1 is not running/);
+  });
+
   describe('a fault on one side, bytes on the other (§3.5: PROT_NONE pages fault on access)', () => {
     const text = 'open r0\nset_size r0 4096\nmmap m0 r0 4096 0 shared 0\ncheck m0 0 4096';
     it('the model faults where the target read bytes', () => {
@@ -86,6 +96,15 @@ describe('the world a divergence is explained against (judge.ts)', () => {
     const d = divergence(text, alter(rs, 4, { ret: 4, rle: [[7, 4]] }), PROFILE, env);
     assert.equal(d.rule, 'rle differs (expected [[0,4]], observed [[7,4]])');
     assert.deepEqual(d.expected.map((e) => e.exception ?? e.ret), [4, 'java.io.IOException']);
+  });
+
+  it('a fault no world predicts: an exception is no closer to it than bytes, so the first (unpurged) world explains it', () => {
+    const text = 'mf_create f0 "x" 8192\nmf_allow_purging f0 true\napp_wait "purge" 1000\nmf_read f0 4 0 0 4';
+    const env = { ...ENV, apiLevel: 33 };
+    const d = divergence(text, alter(modelRun(text, 0, PROFILE, env), 4, { signal: 'SIGSEGV' }), PROFILE, env);
+    assert.deepEqual(d.expected.map((e) => e.exception ?? e.ret), [4, 'java.io.IOException']);
+    assert.match(d.rule, /^fault mismatch: expected no fault, observed SIGSEGV/);
+    assert.deepEqual(d.state.lru, ['1:0-1']);
   });
 
   it('an mmap refused with EINVAL is explained against the world where it succeeds, not the ENOMEM one (§3.5)', () => {
