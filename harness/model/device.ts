@@ -8,7 +8,7 @@ import type { JavaOp, KernelOp, Op } from '../ops/ast.js';
 import type { OpResult } from '../ops/result.js';
 import { JAVA_KINDS } from '../ops/signatures.js';
 import { resultOf } from './answer.js';
-import { javaOp, JavaState } from './java.js';
+import { javaOp, JavaState, javaVariants } from './java.js';
 import { Kernel } from './kernel.js';
 import { DEFAULT_ENVIRONMENT, type Environment, type Features } from './profile.js';
 import { admissiblePurges, type ShrinkerModel } from './shrinker.js';
@@ -49,9 +49,12 @@ export class Device {
     return this.kernel.choices(op, contended, shrinker);
   }
 
-  /** How many outcomes the op admits besides purge choices (see {@link Kernel.variants}); Java ops have one. */
+  /**
+   * How many outcomes the op admits besides purge choices (see {@link Kernel.variants}); a Java
+   * op has two when the mmap it makes may be refused ({@link javaVariants}), else one.
+   */
   variants(op: Op): number {
-    return JAVA_KINDS.has(op.kind) ? 1 : this.kernel.variants(op);
+    return JAVA_KINDS.has(op.kind) ? javaVariants(this.kernel, this.java, op as JavaOp, this.kernel.env.apiLevel) : this.kernel.variants(op);
   }
 
   /**
@@ -61,7 +64,7 @@ export class Device {
    */
   apply(op: Op, choice?: number, variant = 0): OpResult {
     if (!JAVA_KINDS.has(op.kind)) return this.kernel.apply(op as KernelOp, choice, variant);
-    const answer = javaOp(this.kernel, this.java, op as JavaOp, this.kernel.env.apiLevel);
+    const answer = javaOp(this.kernel, this.java, op as JavaOp, this.kernel.env.apiLevel, variant);
     if (op.kind === 'app_wait') {
       // The harness may purge while the app waits, by reclaim the model does not follow.
       this.kernel.purge(choice ?? 0);

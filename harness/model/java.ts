@@ -74,14 +74,17 @@ function stateError(h: string): Answer {
   return { error: 'state', message: `${h} holds nothing (its defining op threw, or it was never created)` };
 }
 
-/** Runs one Java-layer op against the kernel model. */
-export function javaOp(k: Kernel, j: JavaState, op: JavaOp, api: number): Answer {
+/**
+ * Runs one Java-layer op against the kernel model.
+ * @param variant - which outcome the op's mmap has when the kernel may refuse it (see {@link javaVariants})
+ */
+export function javaOp(k: Kernel, j: JavaState, op: JavaOp, api: number, variant = 0): Answer {
   if (op.kind === 'app_wait') return { ret: 1 } as Answer; // the harness triggers; the purge itself is a choice of the kernel
   if ((op.kind.startsWith('sm_') || op.kind.startsWith('buf_')) && api < 27) {
     return { error: 'unsupported', message: `SharedMemory needs API 27; this device runs API ${api}` };
   }
   switch (op.kind) {
-    case 'mf_create': return api < 27 ? createFileOld(k, j, op.f, op.name, op.length) : createFile27(k, j, op.f, op.name, op.length);
+    case 'mf_create': return api < 27 ? createFileOld(k, j, op.f, op.name, op.length, variant) : createFile27(k, j, op.f, op.name, op.length, variant);
     case 'sm_create': {
       j.shared.set(op.s, null);
       const r = createShared(k, `@${op.s}`, op.name, op.size);
@@ -89,17 +92,32 @@ export function javaOp(k: Kernel, j: JavaState, op: JavaOp, api: number): Answer
       return r.answer;
     }
     default:
-      return objectOp(k, j, op, api);
+      return objectOp(k, j, op, api, variant);
   }
 }
 
+/** The Java ops that mmap: the constructors of MemoryFile and SharedMemory.map. */
+const MAPPING_OPS: ReadonlySet<JavaOp['kind']> = new Set(['mf_create', 'sm_map', 'sm_map_rw', 'sm_map_ro']);
+
+/**
+ * How many outcomes a Java op has: 2 when the mmap it makes is one the kernel may refuse with
+ * ENOMEM (a first mmap of an ashmem region beyond the commit limit, §3.5, `overcommit.ts`), so
+ * that the judge admits the constructor's or map's exception beside success; else 1. Decided by
+ * running the op both ways on copies, so that the Java checks before the mmap keep their say.
+ */
+export function javaVariants(k: Kernel, j: JavaState, op: JavaOp, api: number): number {
+  if (!MAPPING_OPS.has(op.kind)) return 1;
+  const outcome = (variant: number): string => JSON.stringify(javaOp(k.clone(), j.clone(), op, api, variant));
+  return outcome(0) === outcome(1) ? 1 : 2;
+}
+
 /** FW-old constructor: ashmem_create_region, then mmap(length, RW, SHARED). */
-function createFileOld(k: Kernel, j: JavaState, f: string, name: string, length: number): Answer {
+function createFileOld(k: Kernel, j: JavaState, f: string, name: string, length: number, variant: number): Answer {
   j.files.set(f, null);
   const fd = `@${f}`;
   const map = `@${f}.map`;
   if (!createRegion(k, fd, name, BigInt.asUintN(64, BigInt(length))).ok) return thrown(IOE, 'ashmem_create_region failed');
-  const m = sys(k, { kind: 'mmap', m: map, r: fd, len: Math.max(0, length), prot: PROT_READ | PROT_WRITE, map: 'shared', offset: 0 });
+  const m = sys(k, { kind: 'mmap', m: map, r: fd, len: Math.max(0, length), prot: PROT_READ | PROT_WRITE, map: 'shared', offset: 0 }, variant);
   if (m.ret !== 0) {
     sys(k, { kind: 'close', r: fd });
     return thrown(IOE, 'mmap failed');
@@ -109,7 +127,7 @@ function createFileOld(k: Kernel, j: JavaState, f: string, name: string, length:
 }
 
 /** API 27+: SharedMemory.create then mapReadWrite; ErrnoException rethrown as IOException. */
-function createFile27(k: Kernel, j: JavaState, f: string, name: string, length: number): Answer {
+function createFile27(k: Kernel, j: JavaState, f: string, name: string, length: number, variant: number): Answer {
   j.files.set(f, null);
   const created = createShared(k, `@${f}`, name, length);
   if (!('state' in created)) {
@@ -117,7 +135,7 @@ function createFile27(k: Kernel, j: JavaState, f: string, name: string, length: 
     return a.exception === 'android.system.ErrnoException' ? thrown(IOE, a.message) : created.answer;
   }
   const map = `@${f}.map`;
-  const m = sys(k, { kind: 'mmap', m: map, r: `@${f}`, len: length, prot: PROT_READ | PROT_WRITE, map: 'shared', offset: 0 });
+  const m = sys(k, { kind: 'mmap', m: map, r: `@${f}`, len: length, prot: PROT_READ | PROT_WRITE, map: 'shared', offset: 0 }, variant);
   if (m.ret !== 0) return thrown(IOE, `mmap failed: ${m.errno ?? '?'} (${STRERROR[m.errno ?? ''] ?? ''})`);
   j.files.set(f, { fd: `@${f}`, map, length, allowPurging: false, deactivated: false, closed: false });
   return { ret: 0 } as Answer;
@@ -133,7 +151,7 @@ function createShared(k: Kernel, fd: string, name: string, size: number): { answ
   return { answer: { ret: 0 } as Answer, state: { fd, size: got.value, closed: false } };
 }
 
-function objectOp(k: Kernel, j: JavaState, op: Exclude<JavaOp, { kind: 'mf_create' | 'sm_create' | 'app_wait' }>, api: number): Answer {
+function objectOp(k: Kernel, j: JavaState, op: Exclude<JavaOp, { kind: 'mf_create' | 'sm_create' | 'app_wait' }>, api: number, variant: number): Answer {
   switch (op.kind) {
     case 'mf_allow_purging': case 'mf_is_purging_allowed': case 'mf_read': case 'mf_write': case 'mf_length': case 'mf_close': {
       const f = j.files.get(op.f) ?? null;
@@ -164,7 +182,7 @@ function objectOp(k: Kernel, j: JavaState, op: Exclude<JavaOp, { kind: 'mf_creat
       if (length <= 0) return thrown(IAE, 'Length must be > 0');
       if (((offset + length) | 0) > s.size) return thrown(IAE, 'offset + length must not exceed getSize()');
       const map = `@${op.b}`;
-      const m = sys(k, { kind: 'mmap', m: map, r: s.fd, len: length, prot, map: 'shared', offset });
+      const m = sys(k, { kind: 'mmap', m: map, r: s.fd, len: length, prot, map: 'shared', offset }, variant);
       if (m.errno !== undefined) return errnoException('mmap', m.errno);
       j.buffers.set(op.b, { map, capacity: length, readOnly: (prot & PROT_WRITE) === 0, freed: false });
       return { ret: 0 } as Answer;

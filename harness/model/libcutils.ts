@@ -21,9 +21,12 @@ export type CResult = { ok: true; value: number } | { ok: false; errno: string }
 /** A kernel op without its line and process (distributes over the union). */
 export type Bare<T> = T extends unknown ? Omit<T, 'line' | 'proc'> : never;
 
-/** Issues one kernel op on behalf of the library (internal handles start with `@`; line 0). */
-export function sys(k: Kernel, op: Bare<KernelOp>): OpResult {
-  return k.apply({ ...op, line: 0, proc: 'p0' } as KernelOp);
+/**
+ * Issues one kernel op on behalf of the library (internal handles start with `@`; line 0).
+ * @param variant - for an op with several outcomes (an mmap the kernel may refuse), which one
+ */
+export function sys(k: Kernel, op: Bare<KernelOp>, variant = 0): OpResult {
+  return k.apply({ ...op, line: 0, proc: 'p0' } as KernelOp, undefined, variant);
 }
 
 function c(r: OpResult): CResult {
